@@ -1,0 +1,57 @@
+# shopkpi workspace. `make help` lists the targets; every target calls the shopkpi CLI.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CLIENT ?= demo
+PERIOD ?=
+SCALE ?= 1
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## setup: create .venv and install the project (done automatically by the other targets)
+setup: $(STAMP)
+
+## demo: generate the demo client, ingest it and run the notebooks for its latest complete week
+demo: $(STAMP)
+	$(BIN)/shopkpi demo --client $(CLIENT) --scale $(SCALE)
+	$(BIN)/shopkpi ingest --client $(CLIENT)
+	$(BIN)/shopkpi run --client $(CLIENT) $(if $(PERIOD),--period $(PERIOD))
+	@echo
+	@echo "Done. Reports: outputs/$(CLIENT)/<period>/*.html   Artifacts: outputs/$(CLIENT)/<period>/artifacts/"
+	@echo "Dashboard: make serve      JupyterLab: make lab"
+
+## ingest: ingest data/$(CLIENT)/raw/ into the client's store
+ingest: $(STAMP)
+	$(BIN)/shopkpi ingest --client $(CLIENT)
+
+## run: run the notebooks for CLIENT (default demo) and PERIOD (default: latest complete week)
+run: $(STAMP)
+	$(BIN)/shopkpi run --client $(CLIENT) $(if $(PERIOD),--period $(PERIOD))
+
+## serve: serve CLIENT's dashboard with Voila on 127.0.0.1 (prints a link with its token)
+serve: $(STAMP)
+	$(BIN)/shopkpi serve --client $(CLIENT)
+
+## lab: open JupyterLab with the project's kernel
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
+
+## test: run the whole test suite (library, notebooks, browser)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## clean-outputs: delete generated outputs (client data under data/ is kept)
+clean-outputs:
+	rm -rf outputs/*/

@@ -1,0 +1,69 @@
+"""Classify stored order lines for analysis: what counts in net figures, and why not if not.
+
+Nothing is deleted: each line gets one `exclusion_reason` (or none), so every count in
+a report can be traced to a rule in data/rules.yaml.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from shopkpi.dictionary import status_groups
+from shopkpi.store import Store
+
+# Checked in this order; a line takes the first reason that applies.
+EXCLUSION_ORDER = ["test_order", "sample_order", "replacement_order", "unpaid", "cancelled"]
+
+
+def _status_case() -> str:
+    parts = []
+    for canonical, spellings in status_groups().items():
+        quoted = ", ".join("'" + s.casefold().replace("'", "''") + "'" for s in spellings)
+        parts.append(f"WHEN lower(order_status) IN ({quoted}) THEN '{canonical}'")
+    return "CASE " + " ".join(parts) + " ELSE 'other' END"
+
+
+def connect_clean(client: str) -> duckdb.DuckDBPyConnection:
+    """DuckDB connection with the store's tables plus `clean_lines` and `clean_orders` views."""
+    con = Store(client).connect()
+    con.execute(f"""
+        CREATE VIEW clean_lines AS
+        WITH lines AS (
+            SELECT *, {_status_case()} AS status_group,
+                   bool_and(subtotal_after_discount = 0) OVER (PARTITION BY order_id)
+                     AND bool_or(subtotal_before_discount > 0) OVER (PARTITION BY order_id) AS fully_discounted
+            FROM order_lines
+        )
+        SELECT *,
+            CASE
+                WHEN bool_or(is_test) OVER (PARTITION BY order_id) THEN 'test_order'
+                WHEN bool_or(is_sample_note) OVER (PARTITION BY order_id) OR fully_discounted THEN 'sample_order'
+                WHEN bool_or(is_replacement) OVER (PARTITION BY order_id) THEN 'replacement_order'
+                WHEN paid_at IS NULL OR status_group = 'unpaid' THEN 'unpaid'
+                WHEN status_group = 'cancelled' THEN 'cancelled'
+                ELSE NULL
+            END AS exclusion_reason
+        FROM lines
+    """)
+    # Order-level money repeats on each SKU line: take it once per order (any_value).
+    con.execute("""
+        CREATE VIEW clean_orders AS
+        SELECT order_id, any_value(market) AS market, any_value(currency) AS currency,
+               any_value(paid_local_date) AS paid_local_date, any_value(exclusion_reason) AS exclusion_reason,
+               any_value(status_group) AS status_group,
+               any_value(order_amount) AS order_amount, any_value(order_refund_amount) AS order_refund_amount,
+               sum(quantity) AS units, sum(subtotal_after_discount) AS line_subtotal, count(*) AS lines
+        FROM clean_lines GROUP BY order_id
+    """)
+    return con
+
+
+def exclusion_counts(con: duckdb.DuckDBPyConnection, start, end):
+    """Lines and orders per exclusion reason for orders paid (or created, if unpaid) in [start, end]."""
+    return con.execute("""
+        SELECT coalesce(exclusion_reason, 'counted') AS reason, market,
+               count(*) AS lines, count(DISTINCT order_id) AS orders
+        FROM clean_lines
+        WHERE coalesce(paid_local_date, created_local_date) BETWEEN ? AND ?
+        GROUP BY ALL ORDER BY reason, market
+    """, [start, end]).df()

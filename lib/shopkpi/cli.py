@@ -1,0 +1,123 @@
+"""The `shopkpi` command line: demo data, ingestion, notebook runs, dashboards."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from shopkpi import paths
+from shopkpi.errors import ShopkpiError
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def cmd_demo(args) -> int:
+    from shopkpi.demo import generate_demo_client
+
+    client = paths.check_client_name(args.client)
+    params_file = paths.params_file(client)
+    if not params_file.exists():
+        template = paths.PROJECT_ROOT / "params" / "demo.yaml"
+        params_file.parent.mkdir(parents=True, exist_ok=True)
+        params_file.write_text(template.read_text(encoding="utf-8").replace("client: demo", f"client: {client}"), encoding="utf-8")
+        _say(f"wrote {params_file}")
+    started = time.perf_counter()
+    summary = generate_demo_client(paths.client_data_dir(client), seed=args.seed, scale=args.scale,
+                                   end_date=args.end_date, progress=lambda m: _say(f"  {m}"))
+    _say(f"demo client {client!r}: {len(summary.files)} files, {summary.order_lines:,} order-export lines "
+         f"({summary.unique_order_lines:,} unique), {summary.orders:,} orders, {summary.skus} SKUs, "
+         f"{summary.creators} creators, {summary.videos:,} videos, {summary.live_sessions} LIVE sessions, "
+         f"{summary.start_date} – {summary.end_date} in {time.perf_counter() - started:.1f}s")
+    _say(f"raw exports: {paths.raw_dir(client)}")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from shopkpi.ingest.pipeline import ingest
+    from shopkpi.params import load_client_params
+
+    params = load_client_params(args.client)
+    started = time.perf_counter()
+    report = ingest(args.client, params, [Path(p) for p in args.paths] or None, market_hint=args.market,
+                    progress=lambda m: _say(f"  {m}"))
+    for line in report.summary_lines():
+        _say(line)
+    _say(f"ingested in {time.perf_counter() - started:.1f}s; store: {paths.store_dir(args.client)}")
+    if report.failed:
+        _say(f"{len(report.failed)} file(s) failed; everything else was stored (see messages above)")
+        return 1
+    return 0
+
+
+def cmd_run(args) -> int:
+    from shopkpi.runner import run_pipeline
+
+    period, results = run_pipeline(args.client, args.period or "", args.language or "", args.notebooks, progress=_say)
+    out = paths.period_outputs_dir(args.client, period)
+    _say(f"\n{'notebook':<20} {'status':<8} {'seconds':>8}  error")
+    for r in results:
+        _say(f"{r.notebook:<20} {r.status:<8} {r.seconds:>8.1f}  {r.error}")
+    _say(f"\noutputs: {out}")
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def cmd_serve(args) -> int:
+    from shopkpi import serve
+
+    process, url, _ = serve.start(args.client, args.port)
+    _say(f"dashboard for {args.client!r}: {url}\n(127.0.0.1 only; share the link with its token. Ctrl-C stops it.)")
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopkpi", description="TikTok Shop analysis workspace for brands and agencies.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="generate a realistic demo client in real Seller Center export formats")
+    demo.add_argument("--client", default="demo", help="client name (default: demo)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed; same seed, same files (default: 42)")
+    demo.add_argument("--scale", type=float, default=1.0, help="volume multiplier; 10 gives ~3M order lines (default: 1)")
+    demo.add_argument("--end-date", type=dt.date.fromisoformat, default=dt.date(2026, 11, 18),
+                      help="last day of generated data, YYYY-MM-DD (default: 2026-11-18)")
+    demo.set_defaults(func=cmd_demo)
+
+    ingest = sub.add_parser("ingest", help="ingest a client's exports into its store")
+    ingest.add_argument("--client", required=True)
+    ingest.add_argument("paths", nargs="*", help="files or folders (default: data/CLIENT/raw/)")
+    ingest.add_argument("--market", help="market code for files without a Country column, e.g. TH")
+    ingest.set_defaults(func=cmd_ingest)
+
+    run = sub.add_parser("run", help="run the notebooks for a client and period with papermill")
+    run.add_argument("--client", required=True)
+    run.add_argument("--period", help="ISO week (2026-W46) or month (2026-11); default: latest complete week")
+    run.add_argument("--language", choices=["zh", "en"], help="report language (default: the client's)")
+    run.add_argument("--notebooks", nargs="+", help="notebook names, in order (default: the whole pipeline)")
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="serve a client's dashboard with Voila on 127.0.0.1, with a token")
+    serve.add_argument("--client", default="demo")
+    serve.add_argument("--port", type=int, help="port (default: a free one)")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ShopkpiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""What a Voila page shows: the latest artifacts of the one client its server is bound to.
+
+Import-light (json, html, base64 only besides labels) because Voila executes the page
+in a fresh kernel on every view. The client comes from the server's environment,
+never from the query string, path or a widget, so one link cannot reach another client.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from pathlib import Path
+
+from shopkpi import paths
+from shopkpi.dictionary import t
+from shopkpi.errors import ShopkpiError
+
+BOUND_CLIENT_ENV = "SHOPKPI_DASHBOARD_CLIENT"
+
+
+def bound_client(requested: str = "") -> str:
+    """The server-bound client; a page parameter may only repeat it, never change it."""
+    client = os.environ.get(BOUND_CLIENT_ENV, "")
+    if not client:
+        if not requested:
+            raise ShopkpiError("this page is not bound to a client: start it with `shopkpi serve --client NAME`")
+        client = requested
+    elif requested and requested != client:
+        raise ShopkpiError("this page can only show the client it was opened for")
+    return paths.check_client_name(client)
+
+
+def available_periods(client: str) -> list[str]:
+    base = paths.client_outputs_dir(client)
+    if not base.exists():
+        return []
+    found = []
+    for folder in base.iterdir():
+        if paths.PERIOD_NAME.match(folder.name) and (folder / "artifacts" / "kpis.json").exists():
+            found.append(folder.name)
+    return sorted(found)
+
+
+def load_kpis(client: str, period: str) -> dict:
+    return json.loads((paths.artifacts_dir(client, paths.check_period_name(period)) / "kpis.json").read_text(encoding="utf-8"))
+
+
+def _money(value, currency: str) -> str:
+    return "–" if value is None else f"{currency} {value:,.2f}"
+
+
+def _change(now, before) -> str:
+    if now is None or not before:
+        return ""
+    change = now / before - 1
+    cls = "up" if change >= 0 else "down"
+    return f'<span class="{cls}">{change:+.1%}</span>'
+
+
+def _figure(path: Path, alt: str) -> str:
+    if not path.exists():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}" style="max-width:100%;height:auto">'
+
+
+STYLE = """
+<style>
+.skp {font-family: system-ui, sans-serif; max-width: 1100px}
+.skp .cards {display:flex; flex-wrap:wrap; gap:12px; margin:12px 0}
+.skp .card {flex:1 1 160px; border:1px solid #ddd; border-radius:8px; padding:10px 14px}
+.skp .card .label {color:#555; font-size:13px}
+.skp .card .value {font-size:22px; font-weight:600}
+.skp .up {color:#1a7f37} .skp .down {color:#c62828}
+.skp table {border-collapse:collapse; width:100%; font-size:14px}
+.skp th, .skp td {border-bottom:1px solid #eee; padding:4px 8px; text-align:right}
+.skp th:first-child, .skp td:first-child {text-align:left}
+.skp .scroll {overflow-x:auto}
+</style>
+"""
+
+
+def overview_html(client: str, period: str | None = None) -> str:
+    """The overview page for a client's latest (or given) period, as one HTML string."""
+    periods = available_periods(client)
+    if not periods:
+        return STYLE + f'<div class="skp"><p>{html.escape(t("no_report", "en"))} / {html.escape(t("no_report", "zh"))}</p></div>'
+    period = period or periods[-1]
+    k = load_kpis(client, period)
+    lang, cur = k["language"], k["reporting_currency"]
+    tot, prev = k["total"], k["previous_total"]
+    esc = html.escape
+    cards = []
+    for key, fmt in [("gmv_net", "money"), ("gmv_gross", "money"), ("orders", "int"), ("aov", "money"), ("units", "int")]:
+        value = tot.get(key)
+        shown = _money(value, cur) if fmt == "money" else f"{int(value or 0):,}"
+        cards.append(f'<div class="card" data-kpi="{key}"><div class="label">{esc(t(key, lang))}</div>'
+                     f'<div class="value">{esc(shown)}</div><div>{_change(value, prev.get(key))}</div></div>')
+    rows = "".join(
+        f"<tr><td>{esc(m['market'])}</td><td>{esc(_money(m['gmv_net_local'], m['currency']))}</td>"
+        f"<td>{esc(_money(m['gmv_net'], cur))}</td><td>{int(m['orders']):,}</td><td>{int(m['units']):,}</td></tr>"
+        for m in k["by_market"])
+    market_table = (f"<table><tr><th>{esc(t('market', lang))}</th><th>{esc(t('gmv_net', lang))} ({esc(t('local_currency', lang))})</th>"
+                    f"<th>{esc(t('gmv_net', lang))} ({esc(cur)})</th><th>{esc(t('orders', lang))}</th><th>{esc(t('units', lang))}</th></tr>{rows}</table>")
+    sku_rows = "".join(
+        f"<tr><td>{esc(str(s['seller_sku']))}</td><td>{esc(str(s['product_name']))}</td><td>{esc(_money(s['gmv_net'], cur))}</td>"
+        f"<td>{int(s['units']):,}</td></tr>" for s in k["top_skus"])
+    sku_table = (f"<table><tr><th>{esc(t('seller_sku', lang))}</th><th>{esc(t('product', lang))}</th>"
+                 f"<th>{esc(t('gmv_net', lang))}</th><th>{esc(t('units', lang))}</th></tr>{sku_rows}</table>")
+    figure = _figure(paths.artifacts_dir(client, period) / "figures" / "daily_net_gmv.png", t("daily_net_gmv", lang))
+    summary = "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", []))
+    return STYLE + f"""
+<div class="skp" data-client="{esc(client)}" data-period="{esc(period)}">
+<h2>{esc(k['display_name'])} · {esc(t('dashboard_title', lang))}</h2>
+<p>{esc(t('period', lang))}: <b>{esc(period)}</b> ({esc(k['period_start'])} – {esc(k['period_end'])}) ·
+{esc(t('reporting_currency', lang))}: {esc(cur)}</p>
+<div class="cards">{''.join(cards)}</div>
+<h3>{esc(t('summary', lang))}</h3><ul>{summary}</ul>
+<h3>{esc(t('market', lang))}</h3><div class="scroll">{market_table}</div>
+<h3>{esc(t('daily_net_gmv', lang))}</h3>{figure}
+<h3>{esc(t('top_skus', lang))}</h3><div class="scroll">{sku_table}</div>
+<p style="color:#777;font-size:12px">{esc(t('generated_at', lang))}: {esc(k['generated_at'])}</p>
+</div>"""

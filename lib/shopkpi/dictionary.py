@@ -1,0 +1,47 @@
+"""The metric and rules dictionary and report labels, read from data/*.yaml."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load(resources.files("shopkpi.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def metrics() -> dict:
+    return _load("metrics.yaml")
+
+
+@lru_cache(maxsize=None)
+def rules() -> dict:
+    return _load("rules.yaml")
+
+
+@lru_cache(maxsize=None)
+def labels() -> dict:
+    return _load("i18n.yaml")
+
+
+def t(key: str, language: str, **values) -> str:
+    """A label or sentence in the report language; a missing translation is an error, never a fallback."""
+    entry = labels().get(key) or metrics().get(key, {}).get("label")
+    if entry is None:
+        raise KeyError(f"no label {key!r} in data/i18n.yaml")
+    if language not in entry:
+        raise KeyError(f"label {key!r} has no {language!r} translation")
+    return entry[language].format(**values) if values else entry[language]
+
+
+def metric_table(language: str, keys: list[str] | None = None) -> list[dict]:
+    """Rows of (metric, definition) for printing in notebooks."""
+    keys = keys or list(metrics())
+    return [{"metric": metrics()[k]["label"][language], "definition": metrics()[k]["definition"][language]} for k in keys]
+
+
+def status_groups() -> dict[str, list[str]]:
+    return rules()["order_status"]

@@ -1,0 +1,42 @@
+"""Notebook presentation helpers: headings, number formats and tables in the report language."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from shopkpi.dictionary import metric_table, rules, t
+
+
+def heading(key: str, language: str, level: int = 2, suffix: str = "") -> None:
+    display(Markdown(f"{'#' * level} {t(key, language)}{suffix}"))
+
+
+def bullets(lines: list[str]) -> None:
+    display(Markdown("\n".join(f"- {line}" for line in lines)))
+
+
+def table(df: pd.DataFrame, money: list[str] = (), counts: list[str] = (), percents: list[str] = (),
+          decimals: int = 2):
+    """A Styler with thousands separators; index hidden."""
+    formats = {c: f"{{:,.{decimals}f}}" for c in money if c in df}
+    formats |= {c: "{:,.0f}" for c in counts if c in df}
+    formats |= {c: "{:+.1%}" for c in percents if c in df}
+    return df.style.format(formats, na_rep="–").hide(axis="index")
+
+
+def metric_definitions(language: str, keys: list[str] | None = None):
+    return table(pd.DataFrame(metric_table(language, keys)))
+
+
+def rules_dictionary() -> pd.DataFrame:
+    """Every flag, non-data and exclusion rule with its definition (English; data/rules.yaml)."""
+    r = rules()
+    rows = [{"group": "flag", "rule": k, "definition": v["rule"]} for k, v in r["flags"].items()]
+    rows += [{"group": "non-data row", "rule": k, "definition": v} for k, v in r["non_data_rows"].items()]
+    rows += [{"group": "exclusion", "rule": k, "definition": v} for k, v in r["exclusions"].items()]
+    return pd.DataFrame(rows)
+
+
+def note(text: str) -> None:
+    display(HTML(f'<p style="color:#555">{text}</p>'))

@@ -1,0 +1,1 @@
+"""Reading client exports into the per-client store."""

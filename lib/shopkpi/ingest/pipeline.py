@@ -1,0 +1,214 @@
+"""Ingest a client's files: detect each kind, parse, merge into the store, account for every row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
+
+from shopkpi import paths
+from shopkpi.errors import InputFileError, ShopkpiError
+from shopkpi.ingest.headers import UnknownKindError, detect_kind
+from shopkpi.ingest.orders import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, order_line_schema, parse_orders
+from shopkpi.ingest.readers import read_any
+from shopkpi.params import ClientParams
+from shopkpi.store import Store
+
+SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
+
+FILES_SCHEMA = pa.schema([
+    ("file_id", pa.string()), ("source_file", pa.string()), ("kind", pa.string()), ("markets", pa.string()),
+    ("encoding", pa.string()), ("timestamp_format", pa.string()), ("rows_in", pa.int64()),
+    ("rows_kept", pa.int64()), ("rows_quarantined", pa.int64()), ("rows_excluded", pa.int64()),
+    ("ignored_headers", pa.string()), ("ingested_at", pa.timestamp("s", tz="UTC")),
+])
+
+
+@dataclass
+class FileResult:
+    source_file: str
+    status: str  # ingested | already_ingested | failed | unsupported
+    kind: str | None = None
+    rows_in: int = 0
+    rows_kept: int = 0
+    rows_quarantined: int = 0
+    rows_excluded: int = 0
+    message: str = ""
+
+
+@dataclass
+class IngestReport:
+    client: str
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for f in self.files:
+            counts = f"in {f.rows_in:>8,}  kept {f.rows_kept:>8,}  quarantined {f.rows_quarantined:>5,}  excluded {f.rows_excluded:>6,}"
+            detail = counts if f.status == "ingested" else f.message
+            lines.append(f"{f.status:<16} {f.kind or '-':<8} {f.source_file}: {detail}")
+        return lines
+
+
+def client_salt(client: str) -> bytes:
+    """Per-client salt for buyer hashes, created once and kept under data/ (outside git)."""
+    path = paths.salt_file(client)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(inputs: list[Path]) -> list[Path]:
+    found = []
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            found += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        elif item.exists():
+            found.append(item)
+        else:
+            raise ShopkpiError(f"{item}: no such file or folder")
+    return found
+
+
+def _display_name(path: Path, client: str) -> str:
+    try:
+        return str(path.resolve().relative_to(paths.raw_dir(client).resolve()))
+    except ValueError:
+        return path.name
+
+
+def _empty(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
+
+
+def _stored(store: Store, table: str, schema: pa.Schema) -> pa.Table:
+    # Parquet stores second timestamps as milliseconds; cast back so tables concatenate.
+    return store.read(table).cast(schema) if store.has(table) else _empty(schema)
+
+
+def _merge_order_lines(store: Store, staged: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Union stored and staged lines; per (order, SKU) the newest export wins, the rest are excluded."""
+    existing = _stored(store, "order_lines", order_line_schema())
+    con = duckdb.connect()
+    con.register("existing_lines", existing)
+    con.register("staged_lines", staged)
+    con.execute("""
+        CREATE TEMP TABLE ranked AS
+        SELECT *, row_number() OVER (
+            PARTITION BY order_id, sku_id
+            ORDER BY export_as_of DESC NULLS LAST, source_file DESC, source_row ASC) AS rank_in_key,
+            first_value(source_file) OVER (
+            PARTITION BY order_id, sku_id
+            ORDER BY export_as_of DESC NULLS LAST, source_file DESC, source_row ASC) AS winner_file
+        FROM (SELECT * FROM existing_lines UNION ALL BY NAME SELECT * FROM staged_lines)
+    """)
+    columns = ", ".join(f'"{c}"' for c in order_line_schema().names)
+    kept = con.sql(f"SELECT {columns} FROM ranked WHERE rank_in_key = 1 ORDER BY paid_at, order_id, sku_id").to_arrow_table()
+    dropped = con.sql("""
+        SELECT file_id, source_file, source_row,
+               CASE WHEN source_file = winner_file THEN 'duplicate_within_file' ELSE 'superseded_by_newer_export' END AS rule,
+               order_id, sku_id, 'kept: ' || winner_file AS detail
+        FROM ranked WHERE rank_in_key > 1
+    """).to_arrow_table()
+    return kept.cast(order_line_schema()), dropped.cast(EXCLUDED_SCHEMA)
+
+
+def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, *,
+           market_hint: str | None = None, progress: Callable[[str], None] | None = None) -> IngestReport:
+    """Ingest files (default: data/<client>/raw/) into the client's store."""
+    inputs = inputs or [paths.raw_dir(client)]
+    report = IngestReport(client)
+    store = Store(client)
+    salt = client_salt(client)
+    files = discover(inputs)
+    with store.locked():
+        known = set(store.read("files").column("file_id").to_pylist()) if store.has("files") else set()
+        for number, path in enumerate(files, 1):
+            name = _display_name(path, client)
+            if progress:
+                progress(f"[{number}/{len(files)}] {name}")
+            file_id = file_sha256(path)[:20]
+            if file_id in known:
+                report.files.append(FileResult(name, "already_ingested", message="same content ingested before; nothing changes"))
+                continue
+            try:
+                result = _ingest_one(store, path, name, file_id, params, salt, market_hint)
+            except UnknownKindError as exc:
+                result = FileResult(name, "unsupported", message=f"{path}: {exc}")
+            except InputFileError as exc:
+                result = FileResult(name, "failed", message=str(exc))
+            report.files.append(result)
+            if result.status == "ingested":
+                known.add(file_id)
+    return report
+
+
+def _ingest_one(store: Store, path: Path, name: str, file_id: str, params, salt, market_hint) -> FileResult:
+    raw = read_any(path)
+    match = detect_kind(raw.headers)
+    if match.kind != "orders":
+        return FileResult(name, "unsupported", kind=match.kind, message=f"{match.kind} files are recognised but not imported yet")
+    if match.duplicated:
+        raise InputFileError(path, f"several headers map to the same column(s): {', '.join(match.duplicated)}", row=1)
+    parsed = parse_orders(raw, match, params=params, file_id=file_id, source_file=name, salt=salt, market_hint=market_hint)
+    lines, dropped = _merge_order_lines(store, parsed.lines)
+    old_quarantine = _stored(store, "quarantine", QUARANTINE_SCHEMA)
+    old_excluded = _stored(store, "excluded", EXCLUDED_SCHEMA)
+    old_files = _stored(store, "files", FILES_SCHEMA)
+    rows_in = raw.records.num_rows
+    file_row = pa.table({
+        "file_id": [file_id], "source_file": [name], "kind": ["orders"], "markets": [",".join(parsed.markets)],
+        "encoding": [raw.encoding], "timestamp_format": [parsed.timestamp_format], "rows_in": [rows_in],
+        "rows_kept": [parsed.lines.num_rows], "rows_quarantined": [parsed.quarantine.num_rows],
+        "rows_excluded": [parsed.excluded.num_rows],
+        "ignored_headers": [" | ".join(h for h in match.unmatched)],
+        "ingested_at": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)],
+    }, schema=FILES_SCHEMA)
+    if rows_in != parsed.lines.num_rows + parsed.quarantine.num_rows + parsed.excluded.num_rows:
+        raise ShopkpiError(f"{path}: row accounting does not balance; nothing was written")
+    dropped_here = dropped.filter(pa.compute.equal(dropped.column("file_id"), file_id)).num_rows
+    store.commit({
+        "order_lines": lines,
+        "quarantine": pa.concat_tables([old_quarantine, parsed.quarantine]),
+        "excluded": pa.concat_tables([old_excluded, parsed.excluded, dropped]),
+        "files": pa.concat_tables([old_files, file_row]),
+    })
+    return FileResult(name, "ingested", "orders", rows_in, parsed.lines.num_rows - dropped_here,
+                      parsed.quarantine.num_rows, parsed.excluded.num_rows + dropped_here)
+
+
+def row_accounting(client: str) -> pa.Table:
+    """Per file: rows in = rows now in the store + quarantined + excluded (any reason)."""
+    con = Store(client).connect()
+    return con.sql("""
+        SELECT f.source_file, f.kind, f.rows_in,
+               coalesce(s.n, 0) AS in_store, coalesce(q.n, 0) AS quarantined, coalesce(e.n, 0) AS excluded,
+               f.rows_in - coalesce(s.n, 0) - coalesce(q.n, 0) - coalesce(e.n, 0) AS unaccounted
+        FROM files f
+        LEFT JOIN (SELECT file_id, count(*) n FROM order_lines GROUP BY 1) s USING (file_id)
+        LEFT JOIN (SELECT file_id, count(*) n FROM quarantine GROUP BY 1) q USING (file_id)
+        LEFT JOIN (SELECT file_id, count(*) n FROM excluded GROUP BY 1) e USING (file_id)
+        ORDER BY f.source_file
+    """).to_arrow_table()

@@ -1,0 +1,190 @@
+"""Read CSV/XLSX exports into all-text Arrow tables, whatever their encoding and layout."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from shopkpi.errors import InputFileError
+from shopkpi.ingest.headers import normalise_header, registry
+
+_SNIFF_BYTES = 1 << 16
+_DELIMITERS = [",", "\t", ";", "|"]
+_HEADER_SCAN_ROWS = 15
+
+
+@dataclass
+class RawTable:
+    """A file's cells as text. ``records`` holds data rows only; row numbers are spreadsheet rows."""
+
+    path: Path
+    headers: list[str]
+    records: pa.Table  # columns c0..cN, all strings
+    first_row: int  # spreadsheet row number of records[0] (header row + 1)
+    encoding: str
+    delimiter: str | None
+    metadata_rows: list[list[str]] = field(default_factory=list)
+
+    def row_number(self, index: int) -> int:
+        return self.first_row + index
+
+
+def sniff_encoding(head: bytes, path: Path) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise InputFileError(path, "looks like a binary file (contains NUL bytes), not a CSV export")
+    try:
+        # A multi-byte character may be cut at the end of the sniffed block.
+        head.decode("utf-8") if len(head) < _SNIFF_BYTES else head[:-4].decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise InputFileError(path, "text encoding not recognised (tried UTF-8, UTF-16 and GB18030)") from None
+
+
+def _decoded_head(path: Path, encoding: str) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    return head.decode(encoding, errors="ignore")
+
+
+def sniff_delimiter(text: str, path: Path) -> str:
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        raise InputFileError(path, "file is empty")
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(_DELIMITERS)).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in _DELIMITERS}
+        best = max(counts, key=counts.get)
+        if counts[best] == 0:
+            raise InputFileError(path, "no column separator found (expected comma, tab, semicolon or |)", row=1) from None
+        return best
+
+
+def read_csv(path: Path) -> RawTable:
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if not head.strip():
+        raise InputFileError(path, "file is empty")
+    encoding = sniff_encoding(head, path)
+    delimiter = sniff_delimiter(_decoded_head(path, encoding), path)
+    header_line = next(csv.reader(io.StringIO(_decoded_head(path, encoding).lstrip("\ufeff")), delimiter=delimiter))
+    headers = [h.strip() for h in header_line]
+    if not any(headers):
+        raise InputFileError(path, "the first row is empty; expected column headers", row=1)
+    bad_rows: list[int] = []
+
+    def on_invalid(row):
+        bad_rows.append(row.number or -1)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding == "utf-8" else encoding,
+                skip_rows=1,
+                column_names=[f"c{i}" for i in range(len(headers))],
+                block_size=1 << 24,
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(len(headers))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InputFileError(path, f"cannot be parsed as {encoding} CSV with {delimiter!r} separator: {exc}") from None
+    if bad_rows:
+        # Rows with the wrong number of cells: re-read exactly so row numbers stay true.
+        return _read_csv_exact(path, encoding, delimiter, headers)
+    return RawTable(path, headers, table, 2, encoding, delimiter)
+
+
+def _read_csv_exact(path: Path, encoding: str, delimiter: str, headers: list[str]) -> RawTable:
+    """Slow path: keeps ragged rows, padding or marking them for quarantine by the caller."""
+    width = len(headers)
+    columns: list[list[str]] = [[] for _ in range(width + 1)]  # last column flags ragged rows
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        next(reader, None)
+        for row in reader:
+            ragged = len(row) != width
+            row = (row + [""] * width)[:width]
+            for i, cell in enumerate(row):
+                columns[i].append(cell)
+            columns[width].append(f"{len(row)}" if ragged else "")
+    names = [f"c{i}" for i in range(width)] + ["__ragged__"]
+    return RawTable(path, headers, pa.table(dict(zip(names, columns))), 2, encoding, delimiter)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _looks_like_header(cells: list[str]) -> int:
+    keys = {normalise_header(c) for c in cells if c}
+    known = {k for spec in registry().values() for k in spec.lookup}
+    return len(keys & known)
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+    """First sheet (or `sheet`); metadata rows above the header (Data Compass layout) are kept aside."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise InputFileError(path, f"cannot be opened as an Excel workbook: {exc.__class__.__name__}: {exc}") from None
+    worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+    rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+    workbook.close()
+    if not rows:
+        raise InputFileError(path, "workbook sheet is empty")
+    scores = [_looks_like_header(r) for r in rows[:_HEADER_SCAN_ROWS]]
+    header_index = max(range(len(scores)), key=lambda i: scores[i]) if max(scores) >= 2 else 0
+    headers = [h.strip() for h in rows[header_index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    body = [(r + [""] * width)[:width] for r in rows[header_index + 1 :]]
+    columns = {f"c{i}": [r[i] for r in body] for i in range(width)}
+    return RawTable(path, headers, pa.table(columns, schema=pa.schema([(f"c{i}", pa.string()) for i in range(width)])),
+                    header_index + 2, "xlsx", None, metadata_rows=rows[:header_index])
+
+
+def read_any(path: Path) -> RawTable:
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "file not found")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PK\x03\x04":
+        return read_xlsx(path)
+    return read_csv(path)

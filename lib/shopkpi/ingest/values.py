@@ -1,0 +1,118 @@
+"""Vectorised value parsers (pyarrow.compute) for the text cells of exports.
+
+Each parser returns the typed array and a boolean array marking cells that had text
+but could not be parsed, so the caller can quarantine exactly those rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MONEY_TYPE = pa.decimal128(18, 2)
+# Zero-width characters, BOM, soft hyphen, NBSP and tabs: ID-locale exports end IDs with a tab.
+_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\u00ad\t\r\n]"
+_EMPTY_MARKERS = ["", "-", "--", "N/A", "n/a", "null", "NULL"]
+_CURRENCY = r"(THB|USD|GBP|EUR|VND|IDR|MYR|PHP|SGD|CNY|RMB|JPY|RM|Rp|US\$|S\$|[$£€฿¥₫₱])"
+# Optional sign or parentheses, currency text before or after, digits with separators.
+_MONEY_SHAPE = r"^\(?\s*-?\s*" + _CURRENCY + r"?\s*-?\s*[0-9][0-9.,]*\s*" + _CURRENCY + r"?\s*\)?$"
+
+
+def clean_text(values: pa.Array) -> pa.Array:
+    """Strip invisible characters and outer spaces; empty cells become null."""
+    values = pc.replace_substring_regex(values.cast(pa.string()), _INVISIBLE, "")
+    values = pc.replace_substring(values, "\u00a0", " ")
+    values = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _blank_to_null(values: pa.Array) -> pa.Array:
+    values = clean_text(values)
+    return pc.if_else(pc.is_in(values, pa.array(_EMPTY_MARKERS)), pa.scalar(None, pa.string()), values)
+
+
+def _failed(original: pa.Array, parsed: pa.Array) -> pa.Array:
+    return pc.and_(pc.is_valid(original), pc.is_null(parsed))
+
+
+def parse_money(values: pa.Array, type_: pa.DataType = MONEY_TYPE) -> tuple[pa.Array, pa.Array]:
+    """'THB 1,299.00', '$12.5', '(3.00)', 'Rp 15,000', '-' -> exact decimals."""
+    text = _blank_to_null(values)
+    negative = pc.or_(pc.match_substring_regex(text, r"^\(.*\)$"), pc.match_substring_regex(text, r"^[^0-9]*-"))
+    digits = pc.replace_substring_regex(text, r"[^0-9.,]", "")
+    digits = pc.replace_substring(digits, ",", "")
+    ok = pc.match_substring_regex(digits, r"^[0-9]+(\.[0-9]{1,%d})?$" % type_.scale)
+    # Currency text is fine, but other letters ("abc12") mean the cell is not money.
+    only_currency = pc.match_substring_regex(text, _MONEY_SHAPE)
+    ok = pc.and_(ok, only_currency)
+    parsed = pc.if_else(ok, digits, pa.scalar(None, pa.string())).cast(type_)
+    parsed = pc.if_else(negative, pc.negate(parsed), parsed)
+    return parsed, _failed(text, parsed)
+
+
+def parse_count(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """'1,234', '12', '1.2K', '3M' -> int64 (abbreviated counts are rounded)."""
+    text = pc.replace_substring(_blank_to_null(values), ",", "")
+    plain = pc.match_substring_regex(text, r"^-?[0-9]+(\.0+)?$")
+    abbreviated = pc.match_substring_regex(text, r"^[0-9]+(\.[0-9]+)?[KkMmBb]$")
+    number = pc.replace_substring_regex(text, r"[KkMmBb]$", "")
+    multiplier = pc.if_else(
+        pc.match_substring_regex(text, r"[Kk]$"), 1e3,
+        pc.if_else(pc.match_substring_regex(text, r"[Mm]$"), 1e6, pc.if_else(pc.match_substring_regex(text, r"[Bb]$"), 1e9, 1.0)),
+    )
+    ok = pc.or_(plain, abbreviated)
+    as_float = pc.if_else(ok, number, pa.scalar(None, pa.string())).cast(pa.float64())
+    parsed = pc.round(pc.multiply(as_float, multiplier)).cast(pa.int64())
+    return parsed, _failed(text, parsed)
+
+
+def parse_timestamp(values: pa.Array, formats: list[str], timezone: str) -> tuple[pa.Array, pa.Array, str | None]:
+    """Local wall-clock text -> UTC timestamps, using the layout that parses most cells.
+
+    pyarrow's strptime rolls impossible dates over (31/02 becomes 03/03), so every
+    parse is checked by formatting it back; cells that do not round-trip get a strict
+    Python check (unpadded layouts pass, impossible dates fail).
+    """
+    text = _blank_to_null(values)
+    n_text = len(text) - text.null_count
+    best = (None, None, -1)
+    for fmt in formats:
+        parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        n_ok = len(parsed) - parsed.null_count
+        if n_ok > best[2]:
+            best = (fmt, parsed, n_ok)
+        if n_ok == n_text:
+            break
+    fmt, parsed, _ = best
+    if fmt is None:
+        return pa.nulls(len(text), pa.timestamp("s", tz="UTC")), pc.is_valid(text), None
+    roundtrip = pc.strftime(parsed, format=fmt)
+    suspicious = pc.and_(pc.is_valid(parsed), pc.invert(pc.equal(roundtrip, text)))
+    if pc.any(suspicious).as_py():
+        fixed = parsed.to_pylist()
+        for i in pc.indices_nonzero(suspicious).to_pylist():
+            try:
+                fixed[i] = dt.datetime.strptime(text[i].as_py(), fmt)
+            except ValueError:
+                fixed[i] = None
+        parsed = pa.array(fixed, pa.timestamp("s"))
+    utc = pc.assume_timezone(parsed, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
+    utc = utc.cast(pa.timestamp("s", tz="UTC"))
+    return utc, _failed(text, utc), fmt
+
+
+def check_id(values: pa.Array, digits: tuple[int, int] = (6, 20)) -> tuple[pa.Array, pa.Array]:
+    """Numeric IDs stay strings; Excel's '5.76E+17' and other non-digit IDs fail."""
+    text = _blank_to_null(values)
+    ok = pc.match_substring_regex(text, r"^[0-9]{%d,%d}$" % digits)
+    parsed = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+    return parsed, _failed(text, parsed)
+
+
+def money_to_decimal(value) -> Decimal | None:
+    """Scalar helper for tests and reconciliation."""
+    parsed, _ = parse_money(pa.array([value], pa.string()))
+    return parsed[0].as_py()

@@ -1,0 +1,161 @@
+"""Client parameters (params/<client>.yaml) and run parameters, validated with clear errors.
+
+papermill injects unknown parameter names with only a warning and coerces values
+(`-p client 007` gives the int 7), so every notebook hands its parameters to
+``resolve_run`` before doing anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shopkpi import paths
+from shopkpi.errors import ParamsError
+from shopkpi.periods import Period, parse_period
+
+Language = Literal["zh", "en"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Market(_Strict):
+    code: str = Field(pattern=r"^[A-Z]{2}$", description="ISO country code of the shop's market, e.g. UK, TH")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    timezone: str
+    shop_name: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
+        return value
+
+
+class FxRate(_Strict):
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    valid_from: dt.date = Field(alias="from")
+    rate: float = Field(gt=0, description="units of the reporting currency per 1 unit of `currency`")
+
+
+class ReportOptions(_Strict):
+    top_skus: int = Field(default=10, ge=1, le=100)
+
+
+class ClientParams(_Strict):
+    client: str
+    display_name: str
+    language: Language = "en"
+    reporting_currency: str = Field(pattern=r"^[A-Z]{3}$")
+    markets: list[Market] = Field(min_length=1)
+    fx: list[FxRate] = Field(default_factory=list)
+    report: ReportOptions = ReportOptions()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ClientParams":
+        paths.check_client_name(self.client)
+        codes = [m.code for m in self.markets]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"markets: duplicate market codes {codes}")
+        have_fx = {f.currency for f in self.fx} | {self.reporting_currency}
+        missing = sorted({m.currency for m in self.markets} - have_fx)
+        if missing:
+            raise ValueError(f"fx: no rate to {self.reporting_currency} for {', '.join(missing)}")
+        return self
+
+    def market(self, code: str) -> Market:
+        for market in self.markets:
+            if market.code == code:
+                return market
+        raise ParamsError(f"market {code!r} is not one of this client's markets {[m.code for m in self.markets]}")
+
+    def fx_rate(self, currency: str, on: dt.date) -> tuple[float, dt.date]:
+        """Rate to the reporting currency in force on a date, and the date it took effect."""
+        if currency == self.reporting_currency:
+            return 1.0, dt.date.min
+        rates = sorted((f for f in self.fx if f.currency == currency), key=lambda f: f.valid_from)
+        in_force = [f for f in rates if f.valid_from <= on]
+        if not in_force:
+            raise ParamsError(f"fx: no {currency}->{self.reporting_currency} rate in force on {on}")
+        return in_force[-1].rate, in_force[-1].valid_from
+
+
+def _format_validation_error(source: Path, error: ValidationError) -> str:
+    lines = [f"{source}: invalid client parameters"]
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        lines.append(f"  - {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_client_params(client: str) -> ClientParams:
+    """Read and validate params/<client>.yaml."""
+    source = paths.params_file(client)
+    if not source.exists():
+        known = sorted(p.stem for p in paths.params_dir().glob("*.yaml"))
+        raise ParamsError(f"{source}: no params file for client {client!r}; known clients: {known or 'none'}")
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{source}: expected a mapping of parameters, got {type(raw).__name__}")
+    try:
+        params = ClientParams.model_validate(raw)
+    except ValidationError as exc:
+        raise ParamsError(_format_validation_error(source, exc)) from None
+    if params.client != client:
+        raise ParamsError(f"{source}: 'client: {params.client}' does not match the file name ({client})")
+    return params
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a notebook needs: validated client params, period, language and paths."""
+
+    params: ClientParams
+    period: Period
+    language: Language
+
+    @property
+    def client(self) -> str:
+        return self.params.client
+
+    @property
+    def outputs_dir(self) -> Path:
+        return paths.period_outputs_dir(self.client, self.period.name)
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return paths.artifacts_dir(self.client, self.period.name)
+
+
+def resolve_run(client, period="", language="", **unknown) -> RunContext:
+    """Validate a notebook's parameters; an empty period means the latest complete week."""
+    if unknown:
+        raise ParamsError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+    if not isinstance(client, str):
+        raise ParamsError(f"client must be a string, got {client!r} ({type(client).__name__}); quote it in YAML")
+    params = load_client_params(client)
+    if language in ("", None):
+        language = params.language
+    if language not in ("zh", "en"):
+        raise ParamsError(f"language must be 'zh' or 'en', got {language!r}")
+    if period in ("", None):
+        from shopkpi.store import latest_complete_week  # local import: keeps params import-light
+
+        resolved = latest_complete_week(params)
+    else:
+        resolved = parse_period(str(period))
+    return RunContext(params=params, period=resolved, language=language)

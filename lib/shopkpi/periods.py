@@ -1,0 +1,70 @@
+"""Reporting periods: ISO weeks (2026-W46) and calendar months (2026-11), in local dates.
+
+Each market's orders are placed in a period by their local date, so a week is the
+market's own natural Monday-to-Sunday week.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from shopkpi.errors import ParamsError
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+    kind: Literal["week", "month"]
+    name: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "Period":
+        return period_containing(self.start - dt.timedelta(days=1), self.kind)
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+def week_of(day: dt.date) -> Period:
+    year, week, _ = day.isocalendar()
+    start = dt.date.fromisocalendar(year, week, 1)
+    return Period(start, start + dt.timedelta(days=6), "week", f"{year}-W{week:02d}")
+
+
+def month_of(day: dt.date) -> Period:
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Period(day.replace(day=1), day.replace(day=last), "month", f"{day.year}-{day.month:02d}")
+
+
+def period_containing(day: dt.date, kind: str) -> Period:
+    return week_of(day) if kind == "week" else month_of(day)
+
+
+def parse_period(text: str) -> Period:
+    if m := _WEEK.match(text):
+        try:
+            return week_of(dt.date.fromisocalendar(int(m[1]), int(m[2]), 1))
+        except ValueError:
+            raise ParamsError(f"period {text!r}: week {m[2]} does not exist in {m[1]}") from None
+    if m := _MONTH.match(text):
+        if not 1 <= int(m[2]) <= 12:
+            raise ParamsError(f"period {text!r}: month must be 01-12")
+        return month_of(dt.date(int(m[1]), int(m[2]), 1))
+    raise ParamsError(f"period {text!r} is not valid: use an ISO week like 2026-W46 or a month like 2026-11")
+
+
+def latest_complete_week_before(last_day_with_data: dt.date) -> Period:
+    """The last Monday-Sunday week that ends on or before the last day with data."""
+    week = week_of(last_day_with_data)
+    return week if week.end == last_day_with_data else week.previous()

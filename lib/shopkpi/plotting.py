@@ -1,0 +1,43 @@
+"""One seaborn style for every figure, and the figures the reports share."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")  # batch runs have no display; notebooks still show figures inline
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+_CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC", "SimHei"]
+
+
+def cjk_font() -> str | None:
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in _CJK_FONTS if name in available), None)
+
+
+def setup() -> None:
+    """Theme, fonts, and silence for known third-party deprecation noise in report outputs."""
+    warnings.filterwarnings("ignore", category=matplotlib.MatplotlibDeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="seaborn")
+    sns.set_theme(style="whitegrid", context="notebook", palette="deep")
+    font = cjk_font()
+    if font:
+        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+    plt.rcParams["figure.figsize"] = (9, 4)
+    plt.rcParams["axes.titleweight"] = "bold"
+
+
+def daily_gmv_figure(daily, currency: str, caption: str):
+    """Stacked-free line chart of daily net GMV per market; chart text is language-neutral."""
+    fig, ax = plt.subplots()
+    sns.lineplot(data=daily, x="day", y="gmv_net", hue="market", marker="o", markersize=3, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel(currency)
+    ax.set_title(caption, loc="left", fontsize=10)
+    ax.legend(title="")
+    fig.autofmt_xdate()
+    return fig

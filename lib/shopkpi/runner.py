@@ -1,0 +1,119 @@
+"""Run the notebook pipeline for one client and period with papermill, and render HTML."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from shopkpi import paths
+from shopkpi.errors import ParamsError
+from shopkpi.params import resolve_run
+
+# Dependency order: each notebook may read the artifacts of those before it.
+PIPELINE = ["01_ingest", "02_clean", "06_review_report"]
+RUN_PARAMETERS = {"client", "period", "language"}
+KERNEL = "python3"
+CELL_TIMEOUT_S = 900
+KERNEL_START_RETRIES = 2
+
+
+@dataclass
+class NotebookResult:
+    notebook: str
+    status: str  # ok | failed
+    seconds: float
+    output: Path
+    html: Path | None = None
+    error: str = ""
+
+
+def notebook_path(name: str) -> Path:
+    path = paths.notebooks_dir() / f"{name}.ipynb"
+    if not path.exists():
+        known = sorted(p.stem for p in paths.notebooks_dir().glob("*.ipynb"))
+        raise ParamsError(f"no notebook {name!r}; known notebooks: {', '.join(known)}")
+    return path
+
+
+def check_parameters(path: Path, parameters: dict) -> None:
+    """Refuse names the notebook does not declare (papermill would only warn)."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(path)))
+    unknown = set(parameters) - declared
+    if unknown:
+        raise ParamsError(f"{path.name}: unknown parameter(s) {sorted(unknown)}; it declares {sorted(declared)}")
+
+
+def render_html(notebook: Path, html: Path) -> Path:
+    """Static HTML without code, for stakeholders and e-mail."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    tmp = html.with_name(html.name + ".tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, html)
+    return html
+
+
+def _is_kernel_start_failure(exc: Exception) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(s in text for s in ("Kernel didn't respond", "Kernel died before replying", "ZMQError", "Address already in use"))
+
+
+def execute(name: str, parameters: dict, output: Path) -> None:
+    import papermill
+
+    source = notebook_path(name)
+    check_parameters(source, parameters)
+    for attempt in range(KERNEL_START_RETRIES + 1):
+        try:
+            papermill.execute_notebook(
+                str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
+                execution_timeout=CELL_TIMEOUT_S, start_timeout=120, progress_bar=False, log_output=False,
+            )
+            return
+        except Exception as exc:  # papermill wraps kernel errors in several types
+            if attempt < KERNEL_START_RETRIES and _is_kernel_start_failure(exc):
+                time.sleep(1 + attempt)
+                continue
+            raise
+
+
+def error_line(exc: Exception) -> str:
+    """The one line a summary table shows: the notebook's own exception, not papermill's wrapper."""
+    if getattr(exc, "ename", None):
+        return f"{exc.ename}: {exc.evalue}"[:300]
+    lines = str(exc).strip().splitlines()
+    return (lines[-1] if lines else type(exc).__name__)[:300]
+
+
+def run_pipeline(client: str, period: str = "", language: str = "", notebooks: list[str] | None = None,
+                 progress: Callable[[str], None] | None = None) -> tuple[str, list[NotebookResult]]:
+    """Run notebooks in order; stop at the first failure (later ones depend on it)."""
+    ctx = resolve_run(client, period, language)
+    # The kernel resolves paths from the same workspace as this process.
+    os.environ[paths.WORKSPACE_ENV] = str(paths.workspace_root())
+    os.environ.setdefault("MPLBACKEND", "agg")
+    out_dir = ctx.outputs_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"client": ctx.client, "period": ctx.period.name, "language": ctx.language}
+    results = []
+    for name in notebooks or PIPELINE:
+        output = out_dir / f"{name}.ipynb"
+        if progress:
+            progress(f"running {name} for {ctx.client} {ctx.period.name} ...")
+        started = time.perf_counter()
+        try:
+            execute(name, parameters, output)
+        except Exception as exc:
+            results.append(NotebookResult(name, "failed", time.perf_counter() - started, output, error=error_line(exc)))
+            break
+        html = render_html(output, out_dir / f"{name}.html")
+        results.append(NotebookResult(name, "ok", time.perf_counter() - started, output, html))
+    return ctx.period.name, results

@@ -1,0 +1,52 @@
+"""Serve a client's dashboard with Voila: loopback, token, one server bound to one client."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from shopkpi import paths
+from shopkpi.dashboard import BOUND_CLIENT_ENV
+
+TOKEN_ENV = "SHOPKPI_DASHBOARD_TOKEN"
+PAGE = "overview.ipynb"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def voila_command(port: int, token: str, page: Path | None = None, ip: str = "127.0.0.1") -> list[str]:
+    page = page or paths.dashboard_dir() / PAGE
+    return [
+        sys.executable, "-m", "voila", str(page), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+        f"--Voila.token={token}", "--VoilaConfiguration.show_tracebacks=False",
+        "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
+        "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=120",
+        "--VoilaExecutor.timeout=60",
+    ]
+
+
+def voila_env(client: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env[BOUND_CLIENT_ENV] = paths.check_client_name(client)
+    env[paths.WORKSPACE_ENV] = str(paths.workspace_root())
+    env.setdefault("MPLBACKEND", "agg")
+    return env
+
+
+def start(client: str, port: int | None = None, token: str | None = None, log: Path | None = None,
+          ip: str = "127.0.0.1") -> tuple[subprocess.Popen, str, str]:
+    """Start a Voila server for one client; returns (process, url, token)."""
+    port = port or free_port()
+    token = token or os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    process = subprocess.Popen(voila_command(port, token, ip=ip), env=voila_env(client), cwd=str(paths.dashboard_dir()),
+                               stdout=out, stderr=subprocess.STDOUT)
+    return process, f"http://{ip}:{port}/?token={token}", token

@@ -1,0 +1,60 @@
+"""Shared fixtures: isolated workspaces, a small demo client run end to end once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shopkpi import paths
+
+PROJECT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_REAL = PROJECT.parent / "shared" / "data" / "real"
+DEMO_TEST_SCALE = 0.02
+
+
+def make_workspace(root: Path, clients=("demo",)) -> Path:
+    (root / "params").mkdir(parents=True, exist_ok=True)
+    template = (PROJECT / "params" / "demo.yaml").read_text(encoding="utf-8")
+    for client in clients:
+        (root / "params" / f"{client}.yaml").write_text(template.replace("client: demo", f"client: {client}"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Path:
+    """An empty workspace with params for clients demo and acme."""
+    root = make_workspace(tmp_path / "ws", clients=("demo", "acme"))
+    monkeypatch.setenv(paths.WORKSPACE_ENV, str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """A small demo client generated, ingested and run through every notebook, once per session."""
+    from shopkpi.demo import generate_demo_client
+    from shopkpi.ingest.pipeline import ingest
+    from shopkpi.params import load_client_params
+    from shopkpi.runner import run_pipeline
+
+    root = make_workspace(tmp_path_factory.mktemp("demo_ws"))
+    previous = os.environ.get(paths.WORKSPACE_ENV)
+    os.environ[paths.WORKSPACE_ENV] = str(root)
+    try:
+        summary = generate_demo_client(paths.client_data_dir("demo"), seed=7, scale=DEMO_TEST_SCALE)
+        report = ingest("demo", load_client_params("demo"))
+        period, results = run_pipeline("demo")
+        yield {"root": root, "summary": summary, "ingest": report, "period": period, "results": results}
+    finally:
+        if previous is None:
+            os.environ.pop(paths.WORKSPACE_ENV, None)
+        else:
+            os.environ[paths.WORKSPACE_ENV] = previous
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(FIXTURES / name, dest / name))

@@ -1,0 +1,194 @@
+import csv
+import io
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from shopkpi import paths
+from shopkpi.errors import InputFileError
+from shopkpi.ingest import pipeline
+from shopkpi.ingest.headers import UnknownKindError, detect_kind, normalise_header
+from shopkpi.ingest.pipeline import ingest, row_accounting
+from shopkpi.ingest.readers import read_any
+from shopkpi.params import load_client_params
+from shopkpi.store import Store
+
+from conftest import FIXTURES, copy_fixture
+
+PII_VALUES = ["Jane Doe", "7700900123", "1 High St", "LS1 1AA", "jane_d"]
+
+
+def _ingest(client, *files):
+    return ingest(client, load_client_params(client), [Path(f) for f in files])
+
+
+def _rewrite(src: Path, dest: Path, encoding: str, delimiter: str = ",", edit=None) -> Path:
+    rows = list(csv.reader(open(src, encoding="utf-8", newline="")))
+    if edit:
+        rows = edit(rows)
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(buffer.getvalue().encode(encoding))
+    return dest
+
+
+def test_every_row_is_accounted_for(workspace):
+    file = copy_fixture("orders_uk_small.csv", workspace / "in")
+    report = _ingest("demo", file)
+    [result] = report.files
+    assert (result.rows_in, result.rows_kept, result.rows_quarantined, result.rows_excluded) == (7, 4, 2, 1)
+    accounting = row_accounting("demo").to_pylist()
+    assert accounting[0]["unaccounted"] == 0 and accounting[0]["in_store"] == 4
+
+
+def test_quarantine_names_file_row_and_column(workspace):
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    rows = {(r["source_row"], r["column"]): r for r in Store("demo").read("quarantine").to_pylist()}
+    assert rows[(6, "Order ID")]["raw_value"] == "5.76E+17"
+    assert "Excel" in rows[(6, "Order ID")]["reason"]
+    assert rows[(7, "Created Time")]["raw_value"] == "31/02/2026 20:00:00"
+    excluded = Store("demo").read("excluded").to_pylist()
+    assert [(e["source_row"], e["rule"]) for e in excluded] == [(2, "description_row")]
+
+
+def test_order_level_money_kept_per_line_and_ids_stay_strings(workspace):
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    lines = Store("demo").read("order_lines")
+    first = lines.filter(pc.equal(lines["order_id"], "576000000000000001"))
+    assert first.num_rows == 2
+    assert set(first["order_amount"].to_pylist()) == {__import__("decimal").Decimal("29.96")}
+    assert lines.schema.field("order_id").type == "string"
+
+
+def test_no_clear_text_pii_in_the_store(workspace):
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    blob = b"".join(p.read_bytes() for p in paths.store_dir("demo").rglob("*.parquet"))
+    table_text = " ".join(str(pq.read_table(p).to_pylist()) for p in paths.store_dir("demo").rglob("*.parquet"))
+    for value in PII_VALUES:
+        assert value not in table_text and value.encode() not in blob
+    names = Store("demo").read("order_lines").column_names
+    assert not {"recipient", "phone", "detail_address", "buyer_username", "seller_note"} & set(names)
+
+
+def test_buyer_hash_is_salted_per_client(workspace):
+    file = copy_fixture("orders_uk_small.csv", workspace / "in")
+    _ingest("demo", file)
+    _ingest("acme", file)
+    demo = set(Store("demo").read("order_lines")["buyer_hash"].to_pylist())
+    acme = set(Store("acme").read("order_lines")["buyer_hash"].to_pylist())
+    assert demo and acme and not demo & acme
+    assert not (workspace / "data" / "demo" / "secrets").is_relative_to(Path(__file__).parents[1])
+
+
+def test_reingesting_the_same_file_changes_nothing(workspace):
+    file = copy_fixture("orders_uk_small.csv", workspace / "in")
+    _ingest("demo", file)
+    before = Store("demo").manifest()["version"]
+    again = _ingest("demo", file)
+    assert again.files[0].status == "already_ingested"
+    assert Store("demo").manifest()["version"] == before
+
+
+def test_newer_overlapping_export_wins(workspace):
+    old = copy_fixture("orders_uk_small.csv", workspace / "in")
+
+    def refund_and_advance(rows):
+        header = rows[0]
+        status, refund, delivered = header.index("Order Status"), header.index("Order Refund Amount"), header.index("Delivered Time")
+        for row in rows[2:]:
+            if row[0] == "576000000000000001":
+                row[status], row[refund], row[delivered] = "Completed", "29.96", "20/11/2026 12:00:00"
+        return rows
+
+    new = _rewrite(old, workspace / "in2" / "orders_later.csv", "utf-8", edit=refund_and_advance)
+    _ingest("demo", old)
+    _ingest("demo", new)
+    lines = Store("demo").read("order_lines").to_pylist()
+    refunded = [l for l in lines if l["order_id"] == "576000000000000001"]
+    assert len(refunded) == 2 and all(str(l["order_refund_amount"]) == "29.96" for l in refunded)
+    assert all(l["source_file"].endswith("orders_later.csv") for l in refunded)
+    rules = [e["rule"] for e in Store("demo").read("excluded").to_pylist()]
+    assert rules.count("superseded_by_newer_export") == 4  # every kept line of the older file
+    assert all(r["unaccounted"] == 0 for r in row_accounting("demo").to_pylist())
+
+
+@pytest.mark.parametrize("encoding, delimiter", [("utf-8-sig", ","), ("gb18030", ","), ("utf-16", "\t"), ("utf-8", ";")])
+def test_encodings_and_delimiters(workspace, encoding, delimiter):
+    def chinese_headers(rows):
+        rows[0][rows[0].index("Order Status")] = "订单状态"
+        rows[0][rows[0].index("Product Name")] = "商品名称"
+        return rows
+
+    file = _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in" / f"orders_{encoding}.csv", encoding, delimiter, chinese_headers)
+    [result] = _ingest("demo", file).files
+    assert result.status == "ingested", result.message
+    assert (result.rows_kept, result.rows_quarantined) == (4, 2)
+
+
+def test_header_normalisation():
+    assert normalise_header("\ufeff Cancelation/Return Type\t") == normalise_header("cancelation return type")
+    assert normalise_header("Cost (THB)") == normalise_header("cost")
+    assert normalise_header(" Virtual Bundle Seller SKU") == "virtualbundlesellersku"
+
+
+def test_unknown_kind_lists_closest_kinds_and_unmatched_headers():
+    with pytest.raises(UnknownKindError) as err:
+        detect_kind(["Order ID", "Order Statuss", "SKU ID", "Quantity", "Order Amount", "Foo"])
+    text = str(err.value)
+    assert "orders" in text and "Order Status" in text and "'Foo'" in text and "Order Statuss" in text
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\x00\x01\x02garbage\x00" * 50, "binary"),
+    (b"PK\x03\x04not really a zip", "Excel workbook"),
+    (b"Order ID,Quantity\n\x80\xff\x80\xff,1\n", "encoding"),
+])
+def test_malformed_files_get_clear_errors(tmp_path, content, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    with pytest.raises(InputFileError) as err:
+        read_any(bad)
+    assert str(bad) in str(err.value) and message in str(err.value)
+
+
+def test_a_bad_file_does_not_stop_the_others_or_lose_stored_data(workspace):
+    good = copy_fixture("orders_uk_small.csv", workspace / "in")
+    _ingest("demo", good)
+    before = Store("demo").read("order_lines").num_rows
+    truncated = workspace / "in" / "truncated.csv"
+    truncated.write_bytes(good.read_bytes()[: int(len(good.read_bytes()) * 0.8)])
+    dup = _rewrite(good, workspace / "in" / "dup_headers.csv", "utf-8", edit=lambda r: [r[0][:2] + ["Order ID"] + r[0][3:]] + r[1:])
+    empty = workspace / "in" / "empty.csv"
+    empty.write_text("")
+    report = _ingest("demo", truncated, dup, empty)
+    statuses = {Path(f.source_file).name: f.status for f in report.files}
+    assert statuses["empty.csv"] == "failed" and statuses["dup_headers.csv"] == "failed"
+    assert "same column" in next(f.message for f in report.files if "dup_headers" in f.source_file)
+    assert statuses["truncated.csv"] == "ingested"  # a cut-off last row is quarantined, not fatal
+    assert Store("demo").read("order_lines").num_rows >= before
+    assert all(r["unaccounted"] == 0 for r in row_accounting("demo").to_pylist())
+
+
+def test_interrupted_commit_leaves_previous_store_readable(workspace, monkeypatch):
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    before = Store("demo").read("order_lines").to_pylist()
+    calls = {"n": 0}
+    real_write = pq.write_table
+
+    def dying_write(table, where, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:  # after the first table of the commit is written
+            raise KeyboardInterrupt("killed mid-commit")
+        return real_write(table, where, **kw)
+
+    newer = _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in" / "newer.csv", "utf-8",
+                     edit=lambda rows: [rows[0]] + [[c.replace("Completed", "Delivered") for c in r] for r in rows[1:]])
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr("shopkpi.store.pq.write_table", dying_write)
+        _ingest("demo", newer)
+    assert calls["n"] == 2
+    assert Store("demo").read("order_lines").to_pylist() == before
