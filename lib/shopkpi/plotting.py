@@ -35,6 +35,7 @@ def daily_gmv_figure(daily, currency: str, caption: str):
     """Stacked-free line chart of daily net GMV per market; chart text is language-neutral."""
     fig, ax = plt.subplots()
     sns.lineplot(data=daily, x="day", y="gmv_net", hue="market", marker="o", markersize=3, ax=ax)
+    ax.set_xlim(daily["day"].min(), daily["day"].max())
     ax.set_xlabel("")
     ax.set_ylabel(currency)
     ax.set_title(caption, loc="left", fontsize=10)

@@ -86,8 +86,12 @@ def daily_net_gmv(con, start: dt.date, end: dt.date) -> pd.DataFrame:
         WHERE o.exclusion_reason IS NULL AND o.paid_local_date BETWEEN DATE '{start}' AND DATE '{end}'
         GROUP BY ALL ORDER BY day, market
     """).df()
+    # Days without sales are zero, not gaps: reindex every market over the whole window.
+    days = pd.date_range(start, end, freq="D")
+    markets = sorted(df["market"].unique())
+    full = pd.MultiIndex.from_product([days, markets], names=["day", "market"])
     df["day"] = pd.to_datetime(df["day"])
-    return df
+    return df.set_index(["day", "market"]).reindex(full, fill_value=0.0).reset_index()
 
 
 def _change(now: float | None, before: float | None) -> float | None:

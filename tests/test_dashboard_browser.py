@@ -1,0 +1,122 @@
+"""Browser test: the Voila overview page in headless Chromium shows the artifact's figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from shopkpi import dashboard, paths, serve
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser test: install Debian's chromium (.ci/run does)")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
+
+
+def _wait_until_serving(url: str, process, log, timeout: float = 90.0) -> None:
+    """Poll until the server answers at all (any HTTP status), or fail with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"voila exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"voila did not answer within {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def voila_server(demo_run, tmp_path_factory):
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    previous = os.environ.get(paths.WORKSPACE_ENV)
+    os.environ[paths.WORKSPACE_ENV] = str(demo_run["root"])
+    process, url, token = serve.start("demo", log=log)
+    try:
+        _wait_until_serving(url.split("?")[0] + "api/status", process, log)
+        yield {"url": url, "token": token, "base": url.split("?")[0], "log": log}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except Exception:
+            process.kill()
+        if previous is None:
+            os.environ.pop(paths.WORKSPACE_ENV, None)
+        else:
+            os.environ[paths.WORKSPACE_ENV] = previous
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield instance
+        instance.close()
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{currency} {value:,.2f}"
+
+
+def test_overview_page_shows_the_artifact_figures(voila_server, browser, demo_run):
+    kpis = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "kpis.json").read_text(encoding="utf-8"))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    started = time.perf_counter()
+    page.goto(voila_server["url"])
+    card = page.locator('[data-kpi="gmv_net"] .value')
+    card.wait_for(timeout=90_000)
+    first_render = time.perf_counter() - started
+    cur = kpis["reporting_currency"]
+    assert card.inner_text() == _money(kpis["total"]["gmv_net"], cur)
+    assert page.locator('[data-kpi="orders"] .value').inner_text() == f"{kpis['total']['orders']:,}"
+    assert page.locator('[data-kpi="aov"] .value').inner_text() == _money(kpis["total"]["aov"], cur)
+    body = page.locator(".skp").inner_text()
+    for market in kpis["by_market"]:
+        assert _money(market["gmv_net_local"], market["currency"]) in body
+    assert kpis["top_skus"][0]["seller_sku"] in body
+    assert page.locator(".skp img").count() == 1 and page.locator(".skp img").evaluate("i => i.naturalWidth") > 100
+    assert "import " not in page.content()  # sources stripped
+    page.screenshot(path=str(voila_server["log"].with_name("overview.png")), full_page=True)
+    print(f"\nfirst render of the overview page: {first_render:.2f}s")
+    page.close()
+
+
+def test_page_without_token_is_refused(voila_server, browser):
+    page = browser.new_page()
+    response = page.goto(voila_server["base"])
+    assert response.status in (401, 403) or "login" in page.url
+    assert not page.locator("[data-kpi]").count()
+    page.close()
+
+
+def test_query_string_cannot_switch_client(voila_server, browser):
+    page = browser.new_page()
+    page.goto(voila_server["url"] + "&client=acme&period=../../acme")
+    page.locator('[data-kpi="gmv_net"]').wait_for(timeout=90_000)
+    assert page.locator(".skp").get_attribute("data-client") == "demo"
+    page.close()
+
+
+def test_bound_client_cannot_be_overridden(monkeypatch):
+    monkeypatch.setenv(dashboard.BOUND_CLIENT_ENV, "demo")
+    assert dashboard.bound_client("") == "demo"
+    with pytest.raises(Exception, match="only show the client"):
+        dashboard.bound_client("acme")

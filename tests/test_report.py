@@ -1,0 +1,54 @@
+"""Report figures against a hand calculation on a tiny export."""
+
+import pytest
+
+from shopkpi.ingest.pipeline import ingest
+from shopkpi.params import load_client_params, resolve_run
+from shopkpi.report import build_weekly_report
+
+from conftest import copy_fixture
+
+GBP_2026 = 1.33  # params/demo.yaml rate in force from 2026-01-01
+
+
+@pytest.fixture
+def report(workspace):
+    ingest("demo", load_client_params("demo"), [copy_fixture("orders_uk_small.csv", workspace / "in")])
+    return build_weekly_report(resolve_run("demo", "2026-W45", "en"))
+
+
+def test_kpis_match_hand_calculation(report):
+    # Fixture, week 2026-W45 (2-8 Nov): order ...001 two lines, Order Amount 29.96 once, 3 units;
+    # ...002 cancelled 11.98; ...004 test order 9.98; two rows quarantined (mangled ID, 31/02).
+    uk = report.by_market.set_index("market").loc["UK"]
+    assert uk.gmv_gross_local == pytest.approx(29.96 + 11.98 + 9.98)
+    assert uk.gmv_net_local == pytest.approx(29.96)
+    assert (uk.orders, uk.units) == (1, 3)
+    assert report.total["gmv_net"] == pytest.approx(29.96 * GBP_2026)
+    assert report.total["aov"] == pytest.approx(29.96 * GBP_2026)
+    assert report.top_skus.iloc[0].seller_sku == "LH-KIT-0001"
+    assert report.top_skus.iloc[0].gmv_net == pytest.approx(19.98 * GBP_2026)
+
+
+def test_bridge_closes(report):
+    steps = report.bridge().iloc[:, 1].tolist()
+    assert sum(steps[:-1]) == pytest.approx(steps[-1])
+    assert steps[1] == pytest.approx(-11.98 * GBP_2026) and steps[2] == pytest.approx(-9.98 * GBP_2026)
+
+
+def test_exclusion_counts_per_reason(report):
+    counts = report.exclusions.set_index("reason")["orders"].to_dict()
+    assert counts == {"cancelled": 1, "counted": 1, "test_order": 1}
+
+
+def test_previous_period_without_data_reads_as_no_data(report):
+    assert report.previous_total["orders"] == 0
+    assert "no data" in report.summary()[0]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_label_is_translated(workspace, language):
+    from shopkpi.dictionary import labels, metrics, t
+
+    for key in list(labels()) + list(metrics()):
+        assert t(key, language)
