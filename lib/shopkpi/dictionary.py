@@ -40,7 +40,8 @@ def t(key: str, language: str, **values) -> str:
 def metric_table(language: str, keys: list[str] | None = None) -> list[dict]:
     """Rows of (metric, definition) for printing in notebooks."""
     keys = keys or list(metrics())
-    return [{"metric": metrics()[k]["label"][language], "definition": metrics()[k]["definition"][language]} for k in keys]
+    return [{t("kpi", language): metrics()[k]["label"][language], t("definition", language): metrics()[k]["definition"][language]}
+            for k in keys]
 
 
 def status_groups() -> dict[str, list[str]]:

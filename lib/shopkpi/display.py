@@ -17,12 +17,19 @@ def bullets(lines: list[str]) -> None:
 
 
 def table(df: pd.DataFrame, money: list[str] = (), counts: list[str] = (), percents: list[str] = (),
-          decimals: int = 2):
-    """A Styler with thousands separators; index hidden."""
+          decimals: int = 2, left: list[str] | None = None):
+    """A Styler with thousands separators; index hidden; `left` overrides which columns are text."""
     formats = {c: f"{{:,.{decimals}f}}" for c in money if c in df}
     formats |= {c: "{:,.0f}" for c in counts if c in df}
     formats |= {c: "{:+.1%}" for c in percents if c in df}
-    return df.style.format(formats, na_rep="–").hide(axis="index")
+    # Text columns read left to right; numbers line up on the right.
+    text = left if left is not None else [
+        c for c in df.columns if c not in formats and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))]
+    styler = df.style.format(formats, na_rep="–").hide(axis="index")
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        styler = styler.set_table_styles([{"selector": f"th.col{df.columns.get_loc(c)}", "props": "text-align: left"} for c in text])
+    return styler
 
 
 def metric_definitions(language: str, keys: list[str] | None = None):

@@ -5,11 +5,9 @@ from __future__ import annotations
 import warnings
 
 import matplotlib
-
-matplotlib.use("Agg")  # batch runs have no display; notebooks still show figures inline
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib import font_manager
 
 _CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC", "SimHei"]
 

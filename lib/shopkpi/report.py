@@ -15,6 +15,7 @@ from shopkpi.params import RunContext
 from shopkpi.periods import Period
 
 KPI_KEYS = ["gmv_gross", "gmv_net", "orders", "units", "aov", "refund_amount"]
+COUNT_KPIS = {"orders", "units"}
 
 
 def _register_fx(con: duckdb.DuckDBPyConnection, params) -> None:
@@ -112,13 +113,14 @@ class WeeklyReport:
     exclusions: pd.DataFrame
 
     def kpi_table(self) -> pd.DataFrame:
-        """KPI x (this period, previous period, change), all markets, reporting currency."""
+        """KPI x (this period, previous period, change), all markets, formatted for reading."""
         lang = self.ctx.language
         rows = []
         for key in KPI_KEYS:
             now, before = self.total.get(key), self.previous_total.get(key)
-            rows.append({t("kpi", lang): t(key, lang), t("this_period", lang): now,
-                         t("previous_period", lang): before, t("change", lang): _change(now, before)})
+            shown = (lambda v: "–" if v is None else f"{v:,.0f}") if key in COUNT_KPIS else (lambda v: "–" if v is None else f"{v:,.2f}")
+            rows.append({t("kpi", lang): t(key, lang), t("this_period", lang): shown(now),
+                         t("previous_period", lang): shown(before), t("change", lang): pct(_change(now, before), lang)})
         return pd.DataFrame(rows)
 
     def market_table(self) -> pd.DataFrame:
@@ -139,7 +141,8 @@ class WeeklyReport:
                  ("test_order", -tot["test_sample_amount"]), ("unpaid", -tot["unpaid_amount"]),
                  ("refunded", -tot["refund_amount"]), ("gmv_net", tot["gmv_net"])]
         labels = {"test_order": f"{t('test_order', lang)} / {t('sample_order', lang)} / {t('replacement_order', lang)}"}
-        return pd.DataFrame([{t("bridge_step", lang): labels.get(k, t(k, lang)), t("amount", lang): v} for k, v in steps])
+        # + 0.0 turns -0.0 into 0.0 so an empty step does not print as "-0.00".
+        return pd.DataFrame([{t("bridge_step", lang): labels.get(k, t(k, lang)), t("amount", lang): v + 0.0} for k, v in steps])
 
     def summary(self) -> list[str]:
         lang, cur, tot = self.ctx.language, self.ctx.params.reporting_currency, self.total

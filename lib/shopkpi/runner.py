@@ -99,7 +99,6 @@ def run_pipeline(client: str, period: str = "", language: str = "", notebooks: l
     ctx = resolve_run(client, period, language)
     # The kernel resolves paths from the same workspace as this process.
     os.environ[paths.WORKSPACE_ENV] = str(paths.workspace_root())
-    os.environ.setdefault("MPLBACKEND", "agg")
     out_dir = ctx.outputs_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"client": ctx.client, "period": ctx.period.name, "language": ctx.language}

@@ -1,0 +1,70 @@
+"""Every pipeline notebook executed by papermill on a small demo client, checked against its inputs."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from shopkpi import paths
+from shopkpi.runner import PIPELINE
+
+pytestmark = pytest.mark.notebook
+
+
+def test_pipeline_runs_every_notebook(demo_run):
+    results = {r.notebook: r for r in demo_run["results"]}
+    assert list(results) == PIPELINE
+    for name, result in results.items():
+        assert result.status == "ok", f"{name}: {result.error}"
+        assert result.output.exists() and result.html.exists()
+        nb = nbformat.read(result.output, as_version=4)
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors
+
+
+def test_outputs_land_in_the_client_period_folder(demo_run):
+    out = paths.period_outputs_dir("demo", demo_run["period"])
+    for name in PIPELINE:
+        assert (out / f"{name}.ipynb").exists() and (out / f"{name}.html").exists()
+    for artifact in ["ingest.json", "clean.json", "kpis.json", "figures/daily_net_gmv.png"]:
+        assert (out / "artifacts" / artifact).exists(), artifact
+
+
+def test_html_reports_have_no_code(demo_run):
+    html = (paths.period_outputs_dir("demo", demo_run["period"]) / "06_review_report.html").read_text(encoding="utf-8")
+    assert "build_weekly_report" not in html and "resolve_run" not in html
+    assert "周度经营复盘" in html  # demo client's language is zh
+
+
+def test_period_is_the_latest_complete_week(demo_run):
+    end = demo_run["summary"].end_date
+    period = paths.check_period_name(demo_run["period"])
+    from shopkpi.periods import latest_complete_week_before
+
+    assert period == latest_complete_week_before(end).name
+
+
+def test_row_accounting_artifact_balances(demo_run):
+    data = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "ingest.json").read_text(encoding="utf-8"))
+    assert data["row_accounting"] and all(r["unaccounted"] == 0 for r in data["row_accounting"])
+    assert sum(r["rows_in"] for r in data["row_accounting"]) >= demo_run["summary"].order_lines
+
+
+def test_unknown_parameter_is_refused_before_running(demo_run):
+    from shopkpi.errors import ParamsError
+    from shopkpi.runner import execute
+
+    with pytest.raises(ParamsError, match="unknown parameter"):
+        execute("06_review_report", {"client": "demo", "period": demo_run["period"], "languag": "en"},
+                paths.period_outputs_dir("demo", demo_run["period"]) / "never.ipynb")
+
+
+def test_english_report_renders(demo_run, tmp_path):
+    from shopkpi.runner import execute, render_html
+
+    out = tmp_path / "report_en.ipynb"
+    execute("06_review_report", {"client": "demo", "period": demo_run["period"], "language": "en"}, out)
+    html = render_html(out, tmp_path / "report_en.html").read_text(encoding="utf-8")
+    assert "Weekly business review" in html and "周度" not in html
