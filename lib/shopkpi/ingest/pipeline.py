@@ -11,12 +11,13 @@ from typing import Callable
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401  (pa.compute)
+import pyarrow.compute as pc
 
 from shopkpi import paths
 from shopkpi.errors import InputFileError, ShopkpiError
 from shopkpi.ingest.headers import UnknownKindError, detect_kind
-from shopkpi.ingest.orders import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, order_line_schema, parse_orders
+from shopkpi.ingest.importers import Importer, all_importers, importer_for
+from shopkpi.ingest.rows import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, ImportContext
 from shopkpi.ingest.readers import read_any
 from shopkpi.params import ClientParams
 from shopkpi.store import Store
@@ -24,7 +25,8 @@ from shopkpi.store import Store
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
 
 FILES_SCHEMA = pa.schema([
-    ("file_id", pa.string()), ("source_file", pa.string()), ("kind", pa.string()), ("markets", pa.string()),
+    ("file_id", pa.string()), ("source_file", pa.string()), ("kind", pa.string()), ("table", pa.string()),
+    ("markets", pa.string()),
     ("encoding", pa.string()), ("timestamp_format", pa.string()), ("rows_in", pa.int64()),
     ("rows_kept", pa.int64()), ("rows_quarantined", pa.int64()), ("rows_excluded", pa.int64()),
     ("ignored_headers", pa.string()), ("ingested_at", pa.timestamp("s", tz="UTC")),
@@ -108,31 +110,30 @@ def _stored(store: Store, table: str, schema: pa.Schema) -> pa.Table:
     return store.read(table).cast(schema) if store.has(table) else _empty(schema)
 
 
-def _merge_order_lines(store: Store, staged: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Union stored and staged lines; per (order, SKU) the newest export wins, the rest are excluded."""
-    existing = _stored(store, "order_lines", order_line_schema())
+def _merge(store: Store, importer: Importer, staged: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Union stored and staged rows; per key the newest export wins, the others are excluded."""
+    existing = _stored(store, importer.table, importer.schema)
     con = duckdb.connect()
-    con.register("existing_lines", existing)
-    con.register("staged_lines", staged)
-    con.execute("""
+    con.register("existing_rows", existing)
+    con.register("staged_rows", staged)
+    key = ", ".join(f'"{k}"' for k in importer.key)
+    newest_first = "export_as_of DESC NULLS LAST, source_file DESC, source_row ASC"
+    con.execute(f"""
         CREATE TEMP TABLE ranked AS
-        SELECT *, row_number() OVER (
-            PARTITION BY order_id, sku_id
-            ORDER BY export_as_of DESC NULLS LAST, source_file DESC, source_row ASC) AS rank_in_key,
-            first_value(source_file) OVER (
-            PARTITION BY order_id, sku_id
-            ORDER BY export_as_of DESC NULLS LAST, source_file DESC, source_row ASC) AS winner_file
-        FROM (SELECT * FROM existing_lines UNION ALL BY NAME SELECT * FROM staged_lines)
+        SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {newest_first}) AS rank_in_key,
+               first_value(source_file) OVER (PARTITION BY {key} ORDER BY {newest_first}) AS winner_file
+        FROM (SELECT * FROM existing_rows UNION ALL BY NAME SELECT * FROM staged_rows)
     """)
-    columns = ", ".join(f'"{c}"' for c in order_line_schema().names)
-    kept = con.sql(f"SELECT {columns} FROM ranked WHERE rank_in_key = 1 ORDER BY paid_at, order_id, sku_id").to_arrow_table()
-    dropped = con.sql("""
+    columns = ", ".join(f'"{c}"' for c in importer.schema.names)
+    kept = con.sql(f"SELECT {columns} FROM ranked WHERE rank_in_key = 1 ORDER BY {key}").to_arrow_table()
+    record_key = " || '/' || ".join(f'coalesce(CAST("{k}" AS VARCHAR), \'\')' for k in importer.key)
+    dropped = con.sql(f"""
         SELECT file_id, source_file, source_row,
                CASE WHEN source_file = winner_file THEN 'duplicate_within_file' ELSE 'superseded_by_newer_export' END AS rule,
-               order_id, sku_id, 'kept: ' || winner_file AS detail
+               {record_key} AS record_key, 'kept: ' || winner_file AS detail
         FROM ranked WHERE rank_in_key > 1
     """).to_arrow_table()
-    return kept.cast(order_line_schema()), dropped.cast(EXCLUDED_SCHEMA)
+    return kept.cast(importer.schema), dropped.cast(EXCLUDED_SCHEMA)
 
 
 def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, *,
@@ -153,8 +154,9 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
             if file_id in known:
                 report.files.append(FileResult(name, "already_ingested", message="same content ingested before; nothing changes"))
                 continue
+            ctx = ImportContext(params=params, file_id=file_id, source_file=name, salt=salt, market_hint=market_hint)
             try:
-                result = _ingest_one(store, path, name, file_id, params, salt, market_hint)
+                result = _ingest_one(store, path, ctx)
             except UnknownKindError as exc:
                 result = FileResult(name, "unsupported", message=f"{path}: {exc}")
             except InputFileError as exc:
@@ -165,49 +167,50 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
     return report
 
 
-def _ingest_one(store: Store, path: Path, name: str, file_id: str, params, salt, market_hint) -> FileResult:
+def _ingest_one(store: Store, path: Path, ctx: ImportContext) -> FileResult:
     raw = read_any(path)
     match = detect_kind(raw.headers)
-    if match.kind != "orders":
-        return FileResult(name, "unsupported", kind=match.kind, message=f"{match.kind} files are recognised but not imported yet")
+    importer = importer_for(match.kind)
+    if importer is None:
+        return FileResult(ctx.source_file, "unsupported", kind=match.kind,
+                          message=f"{match.kind} files are recognised but not imported yet")
     if match.duplicated:
         raise InputFileError(path, f"several headers map to the same column(s): {', '.join(match.duplicated)}", row=1)
-    parsed = parse_orders(raw, match, params=params, file_id=file_id, source_file=name, salt=salt, market_hint=market_hint)
-    lines, dropped = _merge_order_lines(store, parsed.lines)
-    old_quarantine = _stored(store, "quarantine", QUARANTINE_SCHEMA)
-    old_excluded = _stored(store, "excluded", EXCLUDED_SCHEMA)
-    old_files = _stored(store, "files", FILES_SCHEMA)
+    parsed = importer.parse(raw, match, ctx)
     rows_in = raw.records.num_rows
+    if rows_in != parsed.rows.num_rows + parsed.quarantine.num_rows + parsed.excluded.num_rows:
+        raise ShopkpiError(f"{path}: row accounting does not balance; nothing was written")
+    kept, dropped = _merge(store, importer, parsed.rows)
+    dropped_here = dropped.filter(pc.equal(dropped.column("file_id"), ctx.file_id)).num_rows
     file_row = pa.table({
-        "file_id": [file_id], "source_file": [name], "kind": ["orders"], "markets": [",".join(parsed.markets)],
-        "encoding": [raw.encoding], "timestamp_format": [parsed.timestamp_format], "rows_in": [rows_in],
-        "rows_kept": [parsed.lines.num_rows], "rows_quarantined": [parsed.quarantine.num_rows],
-        "rows_excluded": [parsed.excluded.num_rows],
-        "ignored_headers": [" | ".join(h for h in match.unmatched)],
+        "file_id": [ctx.file_id], "source_file": [ctx.source_file], "kind": [importer.kind], "table": [importer.table],
+        "markets": [",".join(parsed.markets)], "encoding": [raw.encoding], "timestamp_format": [parsed.timestamp_format],
+        "rows_in": [rows_in], "rows_kept": [parsed.rows.num_rows], "rows_quarantined": [parsed.quarantine.num_rows],
+        "rows_excluded": [parsed.excluded.num_rows], "ignored_headers": [" | ".join(match.unmatched)],
         "ingested_at": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)],
     }, schema=FILES_SCHEMA)
-    if rows_in != parsed.lines.num_rows + parsed.quarantine.num_rows + parsed.excluded.num_rows:
-        raise ShopkpiError(f"{path}: row accounting does not balance; nothing was written")
-    dropped_here = dropped.filter(pa.compute.equal(dropped.column("file_id"), file_id)).num_rows
     store.commit({
-        "order_lines": lines,
-        "quarantine": pa.concat_tables([old_quarantine, parsed.quarantine]),
-        "excluded": pa.concat_tables([old_excluded, parsed.excluded, dropped]),
-        "files": pa.concat_tables([old_files, file_row]),
+        importer.table: kept,
+        "quarantine": pa.concat_tables([_stored(store, "quarantine", QUARANTINE_SCHEMA), parsed.quarantine]),
+        "excluded": pa.concat_tables([_stored(store, "excluded", EXCLUDED_SCHEMA), parsed.excluded, dropped]),
+        "files": pa.concat_tables([_stored(store, "files", FILES_SCHEMA), file_row]),
     })
-    return FileResult(name, "ingested", "orders", rows_in, parsed.lines.num_rows - dropped_here,
+    return FileResult(ctx.source_file, "ingested", importer.kind, rows_in, parsed.rows.num_rows - dropped_here,
                       parsed.quarantine.num_rows, parsed.excluded.num_rows + dropped_here)
 
 
 def row_accounting(client: str) -> pa.Table:
     """Per file: rows in = rows now in the store + quarantined + excluded (any reason)."""
-    con = Store(client).connect()
-    return con.sql("""
+    store = Store(client)
+    con = store.connect()
+    stored = [f"SELECT file_id, count(*) n FROM {i.table} GROUP BY 1" for i in all_importers() if store.has(i.table)]
+    in_store = " UNION ALL ".join(stored) or "SELECT NULL::VARCHAR AS file_id, 0 AS n WHERE false"
+    return con.sql(f"""
         SELECT f.source_file, f.kind, f.rows_in,
                coalesce(s.n, 0) AS in_store, coalesce(q.n, 0) AS quarantined, coalesce(e.n, 0) AS excluded,
                f.rows_in - coalesce(s.n, 0) - coalesce(q.n, 0) - coalesce(e.n, 0) AS unaccounted
         FROM files f
-        LEFT JOIN (SELECT file_id, count(*) n FROM order_lines GROUP BY 1) s USING (file_id)
+        LEFT JOIN (SELECT file_id, sum(n) n FROM ({in_store}) GROUP BY 1) s USING (file_id)
         LEFT JOIN (SELECT file_id, count(*) n FROM quarantine GROUP BY 1) q USING (file_id)
         LEFT JOIN (SELECT file_id, count(*) n FROM excluded GROUP BY 1) e USING (file_id)
         ORDER BY f.source_file

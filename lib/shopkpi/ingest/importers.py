@@ -1,0 +1,44 @@
+"""The registry of export importers: one per kind in data/aliases.yaml that we can store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pyarrow as pa
+
+from shopkpi.ingest.headers import HeaderMatch
+from shopkpi.ingest.readers import RawTable
+from shopkpi.ingest.rows import ImportContext, Parsed
+
+
+@dataclass(frozen=True)
+class Importer:
+    kind: str
+    table: str  # store table the rows go to
+    key: tuple[str, ...]  # one stored row per key; the newest export wins
+    schema: pa.Schema
+    parse: Callable[[RawTable, HeaderMatch, ImportContext], Parsed]
+
+
+_REGISTRY: dict[str, Importer] = {}
+
+
+def register(importer: Importer) -> Importer:
+    _REGISTRY[importer.kind] = importer
+    return importer
+
+
+def importer_for(kind: str) -> Importer | None:
+    _load_builtin()
+    return _REGISTRY.get(kind)
+
+
+def all_importers() -> list[Importer]:
+    _load_builtin()
+    return list(_REGISTRY.values())
+
+
+def _load_builtin() -> None:
+    # Importing a kind's module registers it.
+    from shopkpi.ingest import orders  # noqa: F401

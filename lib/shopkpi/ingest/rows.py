@@ -1,0 +1,136 @@
+"""Row bookkeeping shared by every importer: quarantine and excluded records, non-data rows, markets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from shopkpi.errors import InputFileError
+from shopkpi.ingest.headers import HeaderMatch
+from shopkpi.ingest.readers import RawTable
+from shopkpi.ingest.values import clean_text
+
+QUARANTINE_SCHEMA = pa.schema([
+    ("file_id", pa.string()), ("source_file", pa.string()), ("source_row", pa.int64()),
+    ("column", pa.string()), ("reason", pa.string()), ("raw_value", pa.string()),
+])
+EXCLUDED_SCHEMA = pa.schema([
+    ("file_id", pa.string()), ("source_file", pa.string()), ("source_row", pa.int64()),
+    ("rule", pa.string()), ("record_key", pa.string()), ("detail", pa.string()),
+])
+# Every stored table carries these, so rows trace back to a file and the newest export wins.
+PROVENANCE = [("file_id", pa.string()), ("source_file", pa.string()), ("source_row", pa.int64()),
+              ("export_as_of", pa.timestamp("s", tz="UTC"))]
+
+
+@lru_cache(maxsize=1)
+def market_reference() -> dict:
+    return yaml.safe_load(resources.files("shopkpi.data").joinpath("markets.yaml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    params: object  # ClientParams
+    file_id: str
+    source_file: str
+    salt: bytes
+    market_hint: str | None = None
+
+
+@dataclass
+class Parsed:
+    rows: pa.Table
+    quarantine: pa.Table
+    excluded: pa.Table  # non-data rows; duplicates are decided when merging into the store
+    markets: list[str] = field(default_factory=list)
+    timestamp_format: str | None = None
+
+
+class Problems:
+    """Collects one quarantine record per bad row (its first problem), with spreadsheet row numbers."""
+
+    def __init__(self, raw: RawTable, match: HeaderMatch, skip: pa.Array):
+        self.raw, self.match, self.skip = raw, match, skip
+        self.bad = pa.array([False] * raw.records.num_rows)
+        self.records: list[dict] = []
+        if "__ragged__" in raw.records.column_names:
+            ragged = pc.not_equal(raw.records.column("__ragged__"), "")
+            widths = raw.records.column("__ragged__")
+            self.note(ragged, "(row)", "row has a different number of cells than the header",
+                      pc.binary_join_element_wise(widths, f" cells vs {len(raw.headers)}", ""))
+
+    def note(self, mask: pa.Array, column: str, reason: str, source: pa.Array) -> None:
+        mask = pc.and_(pc.and_(pc.fill_null(mask, False), pc.invert(self.skip)), pc.invert(self.bad))
+        index = pc.indices_nonzero(mask).to_pylist()
+        if not index:
+            return
+        header = self.raw.headers[self.match.mapping[column]] if column in self.match.mapping else column
+        values = pc.take(source, pa.array(index, pa.int64())).to_pylist()
+        self.records.append({
+            "source_row": [self.raw.row_number(i) for i in index], "column": [header] * len(index),
+            "reason": [reason] * len(index), "raw_value": [None if v is None else str(v)[:80] for v in values],
+        })
+        self.bad = pc.or_(self.bad, mask)
+
+    def table(self, ctx: ImportContext) -> pa.Table:
+        merged = {k: [v for r in self.records for v in r[k]] for k in ("source_row", "column", "reason", "raw_value")}
+        n = len(merged["source_row"])
+        return pa.table({"file_id": [ctx.file_id] * n, "source_file": [ctx.source_file] * n, **merged}, schema=QUARANTINE_SCHEMA)
+
+
+def non_data_rows(raw: RawTable, key_column: int) -> tuple[pa.Array, pa.Array]:
+    """Description row, totals/footer rows and blank rows -> (mask, rule per row)."""
+    n = raw.records.num_rows
+    all_blank = pa.array([True] * n)
+    for name in raw.records.column_names:
+        if name.startswith("c"):
+            all_blank = pc.and_(all_blank, pc.is_null(clean_text(raw.records.column(name))))
+    first = clean_text(raw.records.column(key_column))
+    footer = pc.fill_null(pc.match_substring_regex(first, r"(?i)^(total|合计|总计|tổng|jumlah)"), False)
+    sentence = pc.fill_null(pc.match_substring_regex(first, r"[A-Za-z].*\s"), False)
+    description = pc.and_(sentence, pa.array([i == 0 for i in range(n)]))
+    none = pa.scalar(None, pa.string())
+    rule = pc.if_else(all_blank, "blank_row", pc.if_else(footer, "footer_row", pc.if_else(description, "description_row", none)))
+    return pc.is_valid(rule), rule
+
+
+def excluded_table(raw: RawTable, ctx: ImportContext, mask: pa.Array, rule: pa.Array) -> pa.Table:
+    index = pc.indices_nonzero(mask).to_pylist()
+    n = len(index)
+    return pa.table({
+        "file_id": [ctx.file_id] * n, "source_file": [ctx.source_file] * n,
+        "source_row": [raw.row_number(i) for i in index],
+        "rule": pc.take(rule, pa.array(index, pa.int64())).to_pylist(),
+        "record_key": [None] * n, "detail": [None] * n,
+    }, schema=EXCLUDED_SCHEMA)
+
+
+def market_of_rows(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> pa.Array:
+    """Market code per row, from the Country column, else the --market hint, else the client's only market."""
+    client_markets = sorted(m.code for m in ctx.params.markets)
+    n = raw.records.num_rows
+    fallback = ctx.market_hint or (client_markets[0] if len(client_markets) == 1 else None)
+    if "country" in match.mapping:
+        names = {name.casefold(): code for code, ref in market_reference().items() for name in ref["country_names"]}
+        lowered = pc.utf8_lower(clean_text(raw.records.column(match.mapping["country"])))
+        found = pc.take(pa.array(list(names.values())), pc.index_in(lowered, pa.array(list(names))))
+        return pc.fill_null(found, fallback) if fallback else found
+    if fallback:
+        return pa.array([fallback] * n, pa.string())
+    raise InputFileError(raw.path, f"has no Country column and the client has several markets {client_markets}; "
+                         "pass --market CODE for this file")
+
+
+def provenance_columns(raw: RawTable, ctx: ImportContext, as_of) -> dict[str, pa.Array]:
+    n = raw.records.num_rows
+    return {
+        "file_id": pa.array([ctx.file_id] * n, pa.string()),
+        "source_file": pa.array([ctx.source_file] * n, pa.string()),
+        "source_row": pa.array([raw.row_number(i) for i in range(n)], pa.int64()),
+        "export_as_of": pa.array([as_of] * n, pa.timestamp("s", tz="UTC")),
+    }
