@@ -1,4 +1,4 @@
-"""Header normalisation, the alias registry (data/aliases.yaml) and export-kind detection."""
+"""Header normalisation, the alias registry (data/aliases/<kind>.yaml) and export-kind detection."""
 
 from __future__ import annotations
 
@@ -49,7 +49,12 @@ class KindSpec:
 
 @lru_cache(maxsize=1)
 def registry() -> dict[str, KindSpec]:
-    raw = yaml.safe_load(resources.files("shopkpi.data").joinpath("aliases.yaml").read_text(encoding="utf-8"))
+    """Every kind in data/aliases/*.yaml (one file per kind)."""
+    raw = {}
+    folder = resources.files("shopkpi.data").joinpath("aliases")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            raw |= yaml.safe_load(entry.read_text(encoding="utf-8"))
     kinds = {}
     for kind, spec in raw.items():
         columns = {}
@@ -109,5 +114,5 @@ def detect_kind(headers: list[str]) -> HeaderMatch:
     hints = {h: difflib.get_close_matches(h, known, n=1, cutoff=0.75) for h in candidates[0][3].unmatched[:15]}
     near = [f"{h!r} ~ {m[0]!r}" for h, m in hints.items() if m]
     if near:
-        lines.append(f"  near spellings (add an alias to data/aliases.yaml if they are the same): {'; '.join(near)}")
+        lines.append(f"  near spellings (add an alias to data/aliases/<kind>.yaml if they are the same): {'; '.join(near)}")
     raise UnknownKindError("\n".join(lines))

@@ -1,4 +1,4 @@
-"""The registry of export importers: one per kind in data/aliases.yaml that we can store."""
+"""The registry of export importers: one per kind in data/aliases/ that we can store."""
 
 from __future__ import annotations
 
@@ -40,5 +40,11 @@ def all_importers() -> list[Importer]:
 
 
 def _load_builtin() -> None:
-    # Importing a kind's module registers it.
-    from shopkpi.ingest import orders  # noqa: F401
+    # Importing a kind's module registers it; every module in ingest/kinds/ is one kind.
+    import importlib
+    import pkgutil
+
+    from shopkpi.ingest import kinds
+
+    for module in pkgutil.iter_modules(kinds.__path__):
+        importlib.import_module(f"{kinds.__name__}.{module.name}")

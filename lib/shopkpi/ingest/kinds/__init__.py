@@ -1,0 +1,1 @@
+"""One module per export kind; importing it registers its importer (see ingest.importers)."""
