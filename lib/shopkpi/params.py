@@ -49,6 +49,34 @@ class FxRate(_Strict):
     rate: float = Field(gt=0, description="units of the reporting currency per 1 unit of `currency`")
 
 
+SALES_LINE_COLUMNS = {"order_id", "sku", "product_name", "quantity", "unit_price", "line_amount", "ordered_at",
+                      "buyer", "country", "status"}
+SALES_LINE_REQUIRED = {"order_id", "sku", "quantity", "ordered_at"}
+
+
+class SalesLinesMapping(_Strict):
+    """A client's own sales-lines CSV (independent site, Shopify...): which header holds what."""
+
+    market: str = Field(description="market code the sales belong to")
+    columns: dict[str, str] = Field(description="canonical column -> header in the client's file")
+    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    cancelled_order_prefix: str | None = Field(default=None, description="order numbers starting with this are cancellations")
+    non_product_skus: list[str] = Field(default_factory=list, description="SKUs that are fees or adjustments, not products")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - SALES_LINE_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown column name(s) {unknown}; use {sorted(SALES_LINE_COLUMNS)}")
+        missing = sorted(SALES_LINE_REQUIRED - set(value))
+        if missing:
+            raise ValueError(f"missing required column(s) {missing}")
+        if not {"unit_price", "line_amount"} & set(value):
+            raise ValueError("map unit_price or line_amount")
+        return value
+
+
 class ReportOptions(_Strict):
     top_skus: int = Field(default=10, ge=1, le=100)
 
@@ -61,6 +89,7 @@ class ClientParams(_Strict):
     markets: list[Market] = Field(min_length=1)
     fx: list[FxRate] = Field(default_factory=list)
     report: ReportOptions = ReportOptions()
+    sales_lines: SalesLinesMapping | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "ClientParams":
@@ -72,6 +101,8 @@ class ClientParams(_Strict):
         missing = sorted({m.currency for m in self.markets} - have_fx)
         if missing:
             raise ValueError(f"fx: no rate to {self.reporting_currency} for {', '.join(missing)}")
+        if self.sales_lines and self.sales_lines.market not in codes:
+            raise ValueError(f"sales_lines.market {self.sales_lines.market!r} is not one of the markets {codes}")
         return self
 
     def market(self, code: str) -> Market:

@@ -94,10 +94,13 @@ class UnknownKindError(ValueError):
     """No known export kind has all its required columns among the headers."""
 
 
-def detect_kind(headers: list[str]) -> HeaderMatch:
-    """Pick the export kind from the headers alone; explain near misses when none fits."""
+def detect_kind(headers: list[str], extra: list[KindSpec] = ()) -> HeaderMatch:
+    """Pick the export kind from the headers alone; explain near misses when none fits.
+
+    `extra` adds a client's own kinds, e.g. a sales-lines file mapped in its params.
+    """
     candidates = []
-    for spec in registry().values():
+    for spec in [*extra, *registry().values()]:
         match = match_headers(headers, spec)
         missing = [c for c in spec.required if c not in match.mapping]
         candidates.append((len(missing), -len(match.mapping), spec, match, missing))

@@ -17,12 +17,13 @@ from shopkpi import paths
 from shopkpi.errors import InputFileError, ShopkpiError
 from shopkpi.ingest.headers import UnknownKindError, detect_kind
 from shopkpi.ingest.importers import Importer, all_importers, importer_for
+from shopkpi.ingest.kinds import sales_lines
 from shopkpi.ingest.rows import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, ImportContext
 from shopkpi.ingest.readers import read_any
 from shopkpi.params import ClientParams
 from shopkpi.store import Store
 
-SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
+SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".gz"}
 
 FILES_SCHEMA = pa.schema([
     ("file_id", pa.string()), ("source_file", pa.string()), ("kind", pa.string()), ("table", pa.string()),
@@ -169,7 +170,8 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
 
 def _ingest_one(store: Store, path: Path, ctx: ImportContext) -> FileResult:
     raw = read_any(path)
-    match = detect_kind(raw.headers)
+    client_kinds = [spec for spec in [sales_lines.kind_spec(ctx.params)] if spec]
+    match = detect_kind(raw.headers, client_kinds)
     importer = importer_for(match.kind)
     if importer is None:
         return FileResult(ctx.source_file, "unsupported", kind=match.kind,

@@ -187,4 +187,27 @@ def read_any(path: Path) -> RawTable:
         magic = fh.read(4)
     if magic == b"PK\x03\x04":
         return read_xlsx(path)
+    if magic[:2] == b"\x1f\x8b":
+        return _read_gzip(path)
     return read_csv(path)
+
+
+def _read_gzip(path: Path) -> RawTable:
+    """A gzipped CSV is read from a temporary plain copy; messages keep naming the original file."""
+    import gzip
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / path.name.removesuffix(".gz")
+        try:
+            with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except (OSError, EOFError) as exc:
+            raise InputFileError(path, f"is not a readable gzip file: {exc}") from None
+        try:
+            table = read_csv(plain)
+        except InputFileError as exc:
+            raise InputFileError(path, str(exc).split(": ", 1)[-1]) from None
+        table.path = path
+        return table
