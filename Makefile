@@ -52,6 +52,10 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## bench: benchmarks (ingestion of a 3M-line orders export vs pyarrow's CSV reader)
+bench: $(STAMP)
+	$(BIN)/shopkpi bench ingest --workdir /tmp/shopkpi-bench
+
 ## clean-outputs: delete generated outputs (client data under data/ is kept)
 clean-outputs:
 	rm -rf outputs/*/

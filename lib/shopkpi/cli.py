@@ -78,6 +78,14 @@ def cmd_serve(args) -> int:
         return 0
 
 
+def cmd_bench(args) -> int:
+    from shopkpi import bench
+
+    if args.what == "ingest":
+        bench.bench_ingest(lines=args.lines, repeats=args.repeats, keep=Path(args.workdir) if args.workdir else None, say=_say)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopkpi", description="TikTok Shop analysis workspace for brands and agencies.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -107,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--client", default="demo")
     serve.add_argument("--port", type=int, help="port (default: a free one)")
     serve.set_defaults(func=cmd_serve)
+    bench = sub.add_parser("bench", help="benchmarks, each side by side with a reference in the same run")
+    bench.add_argument("what", choices=["ingest"], help="ingest: full orders ingestion vs pyarrow.csv.read_csv")
+    bench.add_argument("--lines", type=int, default=3_000_000, help="order lines in the generated export (default 3M, ~1 GB)")
+    bench.add_argument("--repeats", type=int, default=3, help="runs of each side; medians are reported (default 3)")
+    bench.add_argument("--workdir", help="keep the generated export here and reuse it (default: a temp folder)")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

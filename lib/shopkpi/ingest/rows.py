@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
@@ -56,7 +57,7 @@ class Problems:
 
     def __init__(self, raw: RawTable, match: HeaderMatch, skip: pa.Array):
         self.raw, self.match, self.skip = raw, match, skip
-        self.bad = pa.array([False] * raw.records.num_rows)
+        self.bad = pa.array(np.zeros(raw.records.num_rows, dtype=bool))
         self.records: list[dict] = []
         if "__ragged__" in raw.records.column_names:
             ragged = pc.not_equal(raw.records.column("__ragged__"), "")
@@ -86,14 +87,21 @@ class Problems:
 def non_data_rows(raw: RawTable, key_column: int) -> tuple[pa.Array, pa.Array]:
     """Description row, totals/footer rows and blank rows -> (mask, rule per row)."""
     n = raw.records.num_rows
-    all_blank = pa.array([True] * n)
-    for name in raw.records.column_names:
-        if name.startswith("c"):
-            all_blank = pc.and_(all_blank, pc.is_null(clean_text(raw.records.column(name))))
     first = clean_text(raw.records.column(key_column))
+    # A blank row has an empty key cell; only those few rows need every column checked.
+    all_blank = pc.is_null(first)
+    candidates = pc.indices_nonzero(all_blank)
+    if len(candidates):
+        blank = np.ones(len(candidates), dtype=bool)
+        for name in raw.records.column_names:
+            if name.startswith("c"):
+                blank &= pc.is_null(clean_text(pc.take(raw.records.column(name), candidates))).to_numpy(zero_copy_only=False)
+        mask = np.zeros(n, dtype=bool)
+        mask[candidates.to_numpy()] = blank
+        all_blank = pa.array(mask)
     footer = pc.fill_null(pc.match_substring_regex(first, r"(?i)^(total|合计|总计|tổng|jumlah)"), False)
     sentence = pc.fill_null(pc.match_substring_regex(first, r"[A-Za-z].*\s"), False)
-    description = pc.and_(sentence, pa.array([i == 0 for i in range(n)]))
+    description = pc.and_(sentence, pa.array(np.arange(n) == 0))
     none = pa.scalar(None, pa.string())
     rule = pc.if_else(all_blank, "blank_row", pc.if_else(footer, "footer_row", pc.if_else(description, "description_row", none)))
     return pc.is_valid(rule), rule
@@ -131,6 +139,6 @@ def provenance_columns(raw: RawTable, ctx: ImportContext, as_of) -> dict[str, pa
     return {
         "file_id": pa.array([ctx.file_id] * n, pa.string()),
         "source_file": pa.array([ctx.source_file] * n, pa.string()),
-        "source_row": pa.array([raw.row_number(i) for i in range(n)], pa.int64()),
+        "source_row": pa.array(np.arange(n, dtype=np.int64) + raw.first_row),
         "export_as_of": pa.array([as_of] * n, pa.timestamp("s", tz="UTC")),
     }

@@ -50,14 +50,13 @@ def _flag(text: pa.Array, pattern: str) -> pa.Array:
 
 
 def _buyer_hashes(usernames: pa.Array, salt: bytes) -> pa.Array:
-    """Salted SHA-256 per distinct username; clear text never leaves this function."""
-    cache: dict[str, str] = {}
-    out = []
-    for value in usernames.to_pylist():
-        if value is not None and value not in cache:
-            cache[value] = hashlib.sha256(salt + value.encode("utf-8")).hexdigest()[:20]
-        out.append(None if value is None else cache[value])
-    return pa.array(out, pa.string())
+    """Salted SHA-256 per distinct username (hashed once each); clear text never leaves this function."""
+    encoded = pc.dictionary_encode(usernames)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    digests = pa.array([hashlib.sha256(salt + v.encode("utf-8")).hexdigest()[:20] for v in encoded.dictionary.to_pylist()],
+                       pa.string())
+    return pc.take(digests, encoded.indices)
 
 
 def _local_date(utc: pa.Array, timezone: str) -> pa.Array:
