@@ -68,3 +68,54 @@ def test_english_report_renders(demo_run, tmp_path):
     execute("06_review_report", {"client": "demo", "period": demo_run["period"], "language": "en"}, out)
     html = render_html(out, tmp_path / "report_en.html").read_text(encoding="utf-8")
     assert "Weekly business review" in html and "周度" not in html
+
+
+def _independent_net_by_market(raw_dir, start, end) -> dict:
+    """Net GMV and orders per market straight from the raw CSVs with pandas: a second implementation."""
+    import datetime as dt
+    import re
+    from decimal import Decimal
+
+    import pandas as pd
+
+    frames = []
+    for path in sorted(raw_dir.glob("*/orders/*.csv")):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig").iloc[1:]  # row 2 describes
+        df["export"] = path.name  # names carry the export time: later name, later state
+        frames.append(df)
+    lines = pd.concat(frames).sort_values("export").drop_duplicates(["Order ID", "SKU ID"], keep="last")
+    lines = lines[lines["Order ID"].str.fullmatch(r"\d{18,19}") & lines["Quantity"].str.fullmatch(r"\d+")]
+
+    def valid_date(text):
+        try:
+            return dt.datetime.strptime(text.strip(), "%d/%m/%Y %H:%M:%S")
+        except ValueError:
+            return None
+
+    lines = lines[lines["Created Time"].map(valid_date).notna()]
+    money = lambda s: Decimal(re.sub(r"[^0-9.\-]", "", s) or "0")  # noqa: E731
+    lines["paid_day"] = lines["Paid Time"].map(lambda s: valid_date(s).date() if valid_date(s) else None)
+    orders = lines.groupby("Order ID").agg(
+        country=("Country", "first"), status=("Order Status", "first"), paid_day=("paid_day", "first"),
+        note=("Seller Note", "first"), buyer=("Buyer Username", "first"),
+        amount=("Order Amount", lambda s: money(s.iloc[0])), refund=("Order Refund Amount", lambda s: money(s.iloc[0])),
+        after=("SKU Subtotal After Discount", lambda s: sum(map(money, s))))
+    real = (~orders["status"].isin(["Canceled", "Unpaid"]) & orders["paid_day"].notna()
+            & ~orders["note"].str.contains(r"(?i)test|sample|replacement") & ~orders["buyer"].str.startswith("test")
+            & (orders["after"] > 0))
+    counted = orders[real & orders["paid_day"].between(start, end)]
+    market = {"United Kingdom": "UK", "Thailand": "TH"}
+    return {market[c]: (sum(g["amount"] - g["refund"]), len(g)) for c, g in counted.groupby("country")}
+
+
+def test_report_figures_trace_to_the_raw_exports(demo_run):
+    import datetime as dt
+
+    kpis = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "kpis.json").read_text(encoding="utf-8"))
+    start, end = (dt.date.fromisoformat(kpis[k]) for k in ("period_start", "period_end"))
+    expected = _independent_net_by_market(paths.raw_dir("demo"), start, end)
+    reported = {m["market"]: (m["gmv_net_local"], m["orders"]) for m in kpis["by_market"]}
+    assert set(reported) == set(expected) == {"UK", "TH"}
+    for market, (net, orders) in expected.items():
+        assert reported[market][1] == orders, market
+        assert reported[market][0] == pytest.approx(float(net), abs=0.005), market
