@@ -122,3 +122,33 @@ def money_to_decimal(value) -> Decimal | None:
     """Scalar helper for tests and reconciliation."""
     parsed, _ = parse_money(pa.array([value], pa.string()))
     return parsed[0].as_py()
+
+
+def parse_percent(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """'4.11%' -> 0.0411; a bare number is taken as already a fraction only if it has no % sign."""
+    text = pc.replace_substring(_blank_to_null(values), ",", "")
+    with_sign = pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]+)?\s*%$")
+    bare = pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]+)?$")
+    number = pc.replace_substring_regex(text, r"\s*%$", "")
+    ok = pc.or_(with_sign, bare)
+    as_float = pc.if_else(ok, number, pa.scalar(None, pa.string())).cast(pa.float64())
+    parsed = pc.if_else(with_sign, pc.divide(as_float, 100.0), as_float)
+    return parsed, _failed(text, parsed)
+
+
+_DURATION = r"^(?:(?P<h>[0-9]+)h)?\s*(?:(?P<m>[0-9]+)m(?:in)?)?\s*(?:(?P<s>[0-9]+(?:\.[0-9]+)?)s)?$"
+_CLOCK = r"^(?:(?P<h>[0-9]+):)?(?P<m>[0-9]{1,2}):(?P<s>[0-9]{2}(?:\.[0-9]+)?)$"
+
+
+def parse_duration(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """'1m28s', '2h13m05s', '8.2s', '0:35', '1:02:03' -> seconds (float)."""
+    text = _blank_to_null(values)
+    seconds = pa.nulls(len(text), pa.float64())
+    for pattern in (_DURATION, _CLOCK):
+        matched = pc.extract_regex(text, pattern)
+        ok = pc.and_(pc.is_valid(matched), pc.invert(pc.equal(text, "")))
+        parts = [pc.fill_null(pc.struct_field(matched, name).cast(pa.string()), "") for name in ("h", "m", "s")]
+        nums = [pc.if_else(pc.equal(p, ""), "0", p).cast(pa.float64()) for p in parts]
+        total = pc.add(pc.add(pc.multiply(nums[0], 3600.0), pc.multiply(nums[1], 60.0)), nums[2])
+        seconds = pc.if_else(pc.and_(pc.fill_null(ok, False), pc.is_null(seconds)), total, seconds)
+    return seconds, _failed(text, seconds)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopkpi.dictionary import rules
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
+from shopkpi.ingest.privacy import hash_buyers
 from shopkpi.ingest.readers import RawTable
+from shopkpi.ingest.columns import local_dates, typed_columns
 from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_of_rows,
-                                 market_reference, non_data_rows, provenance_columns)
-from shopkpi.ingest.values import MONEY_TYPE, check_id, clean_text, parse_count, parse_money, parse_timestamp
+                                 non_data_rows, provenance_columns)
+from shopkpi.ingest.values import MONEY_TYPE, check_id, clean_text
 
 LINE_MONEY = ["unit_original_price", "subtotal_before_discount", "platform_discount", "seller_discount", "subtotal_after_discount"]
 # Order-level money repeats on every SKU line of the order; it is summed once per order.
@@ -49,20 +49,6 @@ def _flag(text: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(text, pattern), False)
 
 
-def _buyer_hashes(usernames: pa.Array, salt: bytes) -> pa.Array:
-    """Salted SHA-256 per distinct username (hashed once each); clear text never leaves this function."""
-    encoded = pc.dictionary_encode(usernames)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    digests = pa.array([hashlib.sha256(salt + v.encode("utf-8")).hexdigest()[:20] for v in encoded.dictionary.to_pylist()],
-                       pa.string())
-    return pc.take(digests, encoded.indices)
-
-
-def _local_date(utc: pa.Array, timezone: str) -> pa.Array:
-    return pc.local_timestamp(utc.cast(pa.timestamp("s", tz=timezone))).cast(pa.date32())
-
-
 def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parsed:
     records, cols, params = raw.records, match.mapping, ctx.params
     n = records.num_rows
@@ -86,35 +72,14 @@ def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parse
     out["market"] = market
     out["currency"] = pc.take(pa.array(list(currency_of.values())), pc.index_in(market, pa.array(list(currency_of))))
 
-    for name in TEXT:
-        out[name] = clean_text(column(name))
-    for name in COUNTS:
-        out[name], failed = parse_count(column(name))
-        problems.note(failed, name, "not a whole number", column(name))
-    for name in LINE_MONEY + ORDER_MONEY:
-        out[name], failed = parse_money(column(name))
-        problems.note(failed, name, "not a money amount", column(name))
-
-    # Timestamps are local wall-clock times of each row's market.
-    markets_here = sorted(set(market.drop_null().to_pylist()) & set(currency_of))
-    used_format = None
-    for name in TIMES:
-        utc = pa.nulls(n, pa.timestamp("s", tz="UTC"))
-        for code in markets_here:
-            in_market = pc.fill_null(pc.equal(market, code), False)
-            formats = market_reference().get(code, {}).get("timestamp_formats", ["%Y-%m-%d %H:%M:%S"])
-            parsed, failed, fmt = parse_timestamp(column(name), formats, params.market(code).timezone)
-            used_format = used_format or fmt
-            problems.note(pc.and_(failed, in_market), name, f"not a date-time in {code} layout ({' or '.join(formats)})", column(name))
-            utc = pc.if_else(in_market, parsed, utc)
-        out[name.replace("_time", "_at")] = utc
+    spec = {**{c: "text" for c in TEXT}, **{c: "count" for c in COUNTS}, **{c: "money" for c in LINE_MONEY + ORDER_MONEY},
+            **{c: "timestamp" for c in TIMES}}
+    typed, used_format = typed_columns(raw, match, ctx, problems, spec, market)
+    out |= {name.replace("_time", "_at"): values for name, values in typed.items()}
     for name in REQUIRED_VALUES:
         problems.note(pc.is_null(out[name.replace("_time", "_at")]), name, "required value is empty", column(name))
     for name in ("created_at", "paid_at"):
-        dates = pa.nulls(n, pa.date32())
-        for code in markets_here:
-            dates = pc.if_else(pc.fill_null(pc.equal(market, code), False), _local_date(out[name], params.market(code).timezone), dates)
-        out[name.replace("_at", "_local_date")] = dates
+        out[name.replace("_at", "_local_date")] = local_dates(out[name], market, params)
 
     flags = rules()["flags"]
     seller_note, buyer = clean_text(column("seller_note")), clean_text(column("buyer_username"))
@@ -122,7 +87,7 @@ def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parse
                             _flag(buyer, flags["test_order"]["buyer_username_regex"]))
     out["is_sample_note"] = _flag(seller_note, flags["sample_order"]["seller_note_regex"])
     out["is_replacement"] = _flag(seller_note, flags["replacement_order"]["seller_note_regex"])
-    out["buyer_hash"] = _buyer_hashes(buyer, ctx.salt)
+    out["buyer_hash"] = hash_buyers(buyer, ctx.salt)
 
     # The export's "as of" is its latest event: the newest export's state wins when windows overlap.
     times = [out[t.replace("_time", "_at")] for t in TIMES]

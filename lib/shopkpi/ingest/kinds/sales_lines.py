@@ -7,7 +7,8 @@ import pyarrow.compute as pc
 
 from shopkpi.ingest.headers import ColumnSpec, HeaderMatch, KindSpec
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.kinds.orders import _buyer_hashes, _local_date
+from shopkpi.ingest.columns import local_dates
+from shopkpi.ingest.privacy import hash_buyers
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import PROVENANCE, ImportContext, Parsed, Problems, excluded_table, non_data_rows, provenance_columns
 from shopkpi.ingest.values import clean_text, parse_count, parse_money, parse_timestamp
@@ -62,15 +63,15 @@ def parse_sales_lines(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> 
     out["ordered_at"], failed, fmt = parse_timestamp(column("ordered_at"), [mapping.timestamp_format], market.timezone)
     problems.note(pc.or_(failed, pc.is_null(out["ordered_at"])), "ordered_at",
                   f"not a date-time in the layout {mapping.timestamp_format}", column("ordered_at"))
-    out["ordered_local_date"] = _local_date(out["ordered_at"], market.timezone)
+    out["market"] = pa.array([market.code] * n, pa.string())
+    out["ordered_local_date"] = local_dates(out["ordered_at"], out["market"], ctx.params)
 
     negative = pc.fill_null(pc.less(out["quantity"], 0), False)
     prefixed = (pc.fill_null(pc.starts_with(out["order_id"], mapping.cancelled_order_prefix), False)
                 if mapping.cancelled_order_prefix else pa.array([False] * n))
     out["is_cancellation"] = pc.or_(negative, prefixed)
     out["is_non_product"] = pc.fill_null(pc.is_in(out["sku"], pa.array(mapping.non_product_skus, pa.string())), False)
-    out["buyer_hash"] = _buyer_hashes(clean_text(column("buyer")), ctx.salt)
-    out["market"] = pa.array([market.code] * n, pa.string())
+    out["buyer_hash"] = hash_buyers(clean_text(column("buyer")), ctx.salt)
     out["currency"] = pa.array([market.currency] * n, pa.string())
     # A shop system can list the same SKU twice in one order: number the lines within each order.
     out["line_no"] = _line_numbers(out["order_id"])
