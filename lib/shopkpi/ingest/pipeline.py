@@ -18,7 +18,7 @@ from shopkpi.errors import InputFileError, ShopkpiError
 from shopkpi.ingest.headers import UnknownKindError, detect_kind
 from shopkpi.ingest.importers import Importer, all_importers, importer_for
 from shopkpi.ingest.kinds import sales_lines
-from shopkpi.ingest.rows import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, ImportContext
+from shopkpi.ingest.rows import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ImportContext
 from shopkpi.ingest.readers import read_any
 from shopkpi.params import ClientParams
 from shopkpi.store import Store
@@ -196,6 +196,8 @@ def _ingest_one(store: Store, path: Path, ctx: ImportContext) -> FileResult:
         "quarantine": pa.concat_tables([_stored(store, "quarantine", QUARANTINE_SCHEMA), parsed.quarantine]),
         "excluded": pa.concat_tables([_stored(store, "excluded", EXCLUDED_SCHEMA), parsed.excluded, dropped]),
         "files": pa.concat_tables([_stored(store, "files", FILES_SCHEMA), file_row]),
+        "reconciliation": pa.concat_tables([_stored(store, "reconciliation", RECONCILIATION_SCHEMA),
+                                            parsed.reconciliation_table(ctx, importer.kind)]),
     })
     return FileResult(ctx.source_file, "ingested", importer.kind, rows_in, parsed.rows.num_rows - dropped_here,
                       parsed.quarantine.num_rows, parsed.excluded.num_rows + dropped_here)

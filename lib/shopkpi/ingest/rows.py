@@ -24,6 +24,10 @@ EXCLUDED_SCHEMA = pa.schema([
     ("file_id", pa.string()), ("source_file", pa.string()), ("source_row", pa.int64()),
     ("rule", pa.string()), ("record_key", pa.string()), ("detail", pa.string()),
 ])
+RECONCILIATION_SCHEMA = pa.schema([
+    ("file_id", pa.string()), ("source_file", pa.string()), ("kind", pa.string()), ("metric", pa.string()),
+    ("export_total", pa.float64()), ("our_total", pa.float64()), ("difference", pa.float64()), ("explanation", pa.string()),
+])
 # Every stored table carries these, so rows trace back to a file and the newest export wins.
 PROVENANCE = [("file_id", pa.string()), ("source_file", pa.string()), ("source_row", pa.int64()),
               ("export_as_of", pa.timestamp("s", tz="UTC"))]
@@ -50,6 +54,16 @@ class Parsed:
     excluded: pa.Table  # non-data rows; duplicates are decided when merging into the store
     markets: list[str] = field(default_factory=list)
     timestamp_format: str | None = None
+    # Where the export states its own totals (ads totals row, settlement header...): one dict per
+    # metric with keys metric, export_total, our_total, explanation (why they may differ).
+    reconciliation: list[dict] = field(default_factory=list)
+
+    def reconciliation_table(self, ctx: "ImportContext", kind: str) -> pa.Table:
+        rows = [{"file_id": ctx.file_id, "source_file": ctx.source_file, "kind": kind, "metric": r["metric"],
+                 "export_total": r["export_total"], "our_total": r["our_total"],
+                 "difference": None if r["export_total"] is None or r["our_total"] is None else r["our_total"] - r["export_total"],
+                 "explanation": r.get("explanation", "")} for r in self.reconciliation]
+        return pa.Table.from_pylist(rows, schema=RECONCILIATION_SCHEMA)
 
 
 class Problems:
