@@ -40,6 +40,10 @@ ingest: $(STAMP)
 run: $(STAMP)
 	$(BIN)/shopkpi run --client $(CLIENT) $(if $(PERIOD),--period $(PERIOD))
 
+## batch: run every client in params/ (the Monday batch); FORCE=1 re-runs unchanged clients
+batch: $(STAMP)
+	$(BIN)/shopkpi batch --all $(if $(PERIOD),--period $(PERIOD)) $(if $(FORCE),--force)
+
 ## serve: serve CLIENT's dashboard with Voila on 127.0.0.1 (prints a link with its token)
 serve: $(STAMP)
 	$(BIN)/shopkpi serve --client $(CLIENT)

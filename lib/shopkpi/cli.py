@@ -78,6 +78,24 @@ def cmd_serve(args) -> int:
         return 0
 
 
+def cmd_batch(args) -> int:
+    from shopkpi import batch
+
+    clients = batch.all_clients() if args.all else [c.strip() for c in (args.clients or "").split(",") if c.strip()]
+    if not clients:
+        raise ShopkpiError("name clients with --clients a,b,c or use --all")
+    where = args.scheduler or f"a local cluster of {args.workers or __import__('os').cpu_count()} workers"
+    _say(f"batch: {len(clients)} client(s) on {where}")
+    started = time.perf_counter()
+    runs = batch.run_batch(clients, args.period or "", args.language or "", workers=args.workers,
+                           scheduler=args.scheduler, force=args.force, timeout=args.timeout, progress=_say)
+    _say("\n" + batch.summary_table(runs))
+    log = batch.write_batch_log(runs, paths.workspace_root() / "outputs" / "_batch")
+    failed = [r for r in runs if r.status == "failed"]
+    _say(f"\n{len(runs) - len(failed)} ok or skipped, {len(failed)} failed in {time.perf_counter() - started:.1f}s; log: {log}")
+    return 1 if failed else 0
+
+
 def cmd_bench(args) -> int:
     from shopkpi import bench
 
@@ -115,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--client", default="demo")
     serve.add_argument("--port", type=int, help="port (default: a free one)")
     serve.set_defaults(func=cmd_serve)
+    batch = sub.add_parser("batch", help="run the pipeline for many clients in parallel (Dask), failures isolated")
+    who = batch.add_mutually_exclusive_group(required=True)
+    who.add_argument("--clients", help="comma-separated client names")
+    who.add_argument("--all", action="store_true", help="every params/*.yaml")
+    batch.add_argument("--period", help="ISO week or month (default: each client's latest complete week)")
+    batch.add_argument("--language", choices=["zh", "en"], help="report language (default: each client's)")
+    batch.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+    batch.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--force", action="store_true", help="re-run clients whose inputs, params and code are unchanged")
+    batch.add_argument("--timeout", type=int, default=900, help="seconds a notebook cell may run (default 900)")
+    batch.set_defaults(func=cmd_batch)
+
     bench = sub.add_parser("bench", help="benchmarks, each side by side with a reference in the same run")
     bench.add_argument("what", choices=["ingest"], help="ingest: full orders ingestion vs pyarrow.csv.read_csv")
     bench.add_argument("--lines", type=int, default=3_000_000, help="order lines in the generated export (default 3M, ~1 GB)")

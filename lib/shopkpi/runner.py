@@ -66,7 +66,7 @@ def _is_kernel_start_failure(exc: Exception) -> bool:
     return any(s in text for s in ("Kernel didn't respond", "Kernel died before replying", "ZMQError", "Address already in use"))
 
 
-def execute(name: str, parameters: dict, output: Path) -> None:
+def execute(name: str, parameters: dict, output: Path, timeout: int = CELL_TIMEOUT_S) -> None:
     import papermill
 
     source = notebook_path(name)
@@ -75,7 +75,7 @@ def execute(name: str, parameters: dict, output: Path) -> None:
         try:
             papermill.execute_notebook(
                 str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
-                execution_timeout=CELL_TIMEOUT_S, start_timeout=120, progress_bar=False, log_output=False,
+                execution_timeout=timeout, start_timeout=120, progress_bar=False, log_output=False,
             )
             return
         except Exception as exc:  # papermill wraps kernel errors in several types
@@ -94,7 +94,7 @@ def error_line(exc: Exception) -> str:
 
 
 def run_pipeline(client: str, period: str = "", language: str = "", notebooks: list[str] | None = None,
-                 progress: Callable[[str], None] | None = None) -> tuple[str, list[NotebookResult]]:
+                 progress: Callable[[str], None] | None = None, timeout: int = CELL_TIMEOUT_S) -> tuple[str, list[NotebookResult]]:
     """Run notebooks in order; stop at the first failure (later ones depend on it)."""
     ctx = resolve_run(client, period, language)
     # The kernel resolves paths from the same workspace as this process.
@@ -109,7 +109,7 @@ def run_pipeline(client: str, period: str = "", language: str = "", notebooks: l
             progress(f"running {name} for {ctx.client} {ctx.period.name} ...")
         started = time.perf_counter()
         try:
-            execute(name, parameters, output)
+            execute(name, parameters, output, timeout)
         except Exception as exc:
             results.append(NotebookResult(name, "failed", time.perf_counter() - started, output, error=error_line(exc)))
             break
