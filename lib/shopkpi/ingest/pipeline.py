@@ -18,7 +18,7 @@ from shopkpi.errors import InputFileError, ShopkpiError
 from shopkpi.ingest.headers import UnknownKindError, detect_kind
 from shopkpi.ingest.importers import Importer, all_importers, importer_for
 from shopkpi.ingest.kinds import sales_lines
-from shopkpi.ingest.rows import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ImportContext
+from shopkpi.ingest.rows import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ImportContext, Parsed
 from shopkpi.ingest.readers import read_any
 from shopkpi.params import ClientParams
 from shopkpi.store import Store
@@ -59,7 +59,7 @@ class IngestReport:
         lines = []
         for f in self.files:
             counts = f"in {f.rows_in:>8,}  kept {f.rows_kept:>8,}  quarantined {f.rows_quarantined:>5,}  excluded {f.rows_excluded:>6,}"
-            detail = counts if f.status == "ingested" else f.message
+            detail = counts if f.status == "ingested" else f.message.splitlines()[0] if f.message else ""
             lines.append(f"{f.status:<16} {f.kind or '-':<8} {f.source_file}: {detail}")
         return lines
 
@@ -139,7 +139,12 @@ def _merge(store: Store, importer: Importer, staged: pa.Table) -> tuple[pa.Table
 
 def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, *,
            market_hint: str | None = None, progress: Callable[[str], None] | None = None) -> IngestReport:
-    """Ingest files (default: data/<client>/raw/) into the client's store."""
+    """Ingest files (default: data/<client>/raw/) into the client's store.
+
+    Every file is parsed first; then each table gets one merge and the store one atomic
+    commit, so a run costs one rewrite per table however many files arrive, and a file
+    that cannot be read is reported while the others are stored.
+    """
     inputs = inputs or [paths.raw_dir(client)]
     report = IngestReport(client)
     store = Store(client)
@@ -147,6 +152,7 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
     files = discover(inputs)
     with store.locked():
         known = set(store.read("files").column("file_id").to_pylist()) if store.has("files") else set()
+        staged: list[_Staged] = []
         for number, path in enumerate(files, 1):
             name = _display_name(path, client)
             if progress:
@@ -157,18 +163,36 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
                 continue
             ctx = ImportContext(params=params, file_id=file_id, source_file=name, salt=salt, market_hint=market_hint)
             try:
-                result = _ingest_one(store, path, ctx)
+                item = _parse_one(path, ctx)
             except UnknownKindError as exc:
-                result = FileResult(name, "unsupported", message=f"{path}: {exc}")
+                report.files.append(FileResult(name, "unsupported", message=f"{path}: {exc}"))
+                continue
             except InputFileError as exc:
-                result = FileResult(name, "failed", message=str(exc))
-            report.files.append(result)
-            if result.status == "ingested":
-                known.add(file_id)
+                report.files.append(FileResult(name, "failed", message=str(exc)))
+                continue
+            if isinstance(item, FileResult):
+                report.files.append(item)
+                continue
+            staged.append(item)
+            report.files.append(item.result)
+            known.add(file_id)
+        if staged:
+            if progress:
+                progress(f"merging {sum(i.parsed.rows.num_rows for i in staged):,} rows into the store ...")
+            _commit(store, staged)
     return report
 
 
-def _ingest_one(store: Store, path: Path, ctx: ImportContext) -> FileResult:
+@dataclass
+class _Staged:
+    importer: Importer
+    parsed: Parsed
+    ctx: ImportContext
+    file_row: pa.Table
+    result: FileResult
+
+
+def _parse_one(path: Path, ctx: ImportContext) -> _Staged | FileResult:
     raw = read_any(path)
     client_kinds = [spec for spec in [sales_lines.kind_spec(ctx.params)] if spec]
     match = detect_kind(raw.headers, client_kinds)
@@ -182,8 +206,6 @@ def _ingest_one(store: Store, path: Path, ctx: ImportContext) -> FileResult:
     rows_in = raw.records.num_rows
     if rows_in != parsed.rows.num_rows + parsed.quarantine.num_rows + parsed.excluded.num_rows:
         raise ShopkpiError(f"{path}: row accounting does not balance; nothing was written")
-    kept, dropped = _merge(store, importer, parsed.rows)
-    dropped_here = dropped.filter(pc.equal(dropped.column("file_id"), ctx.file_id)).num_rows
     file_row = pa.table({
         "file_id": [ctx.file_id], "source_file": [ctx.source_file], "kind": [importer.kind], "table": [importer.table],
         "markets": [",".join(parsed.markets)], "encoding": [raw.encoding], "timestamp_format": [parsed.timestamp_format],
@@ -191,16 +213,36 @@ def _ingest_one(store: Store, path: Path, ctx: ImportContext) -> FileResult:
         "rows_excluded": [parsed.excluded.num_rows], "ignored_headers": [" | ".join(match.unmatched)],
         "ingested_at": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)],
     }, schema=FILES_SCHEMA)
-    store.commit({
-        importer.table: kept,
-        "quarantine": pa.concat_tables([_stored(store, "quarantine", QUARANTINE_SCHEMA), parsed.quarantine]),
-        "excluded": pa.concat_tables([_stored(store, "excluded", EXCLUDED_SCHEMA), parsed.excluded, dropped]),
-        "files": pa.concat_tables([_stored(store, "files", FILES_SCHEMA), file_row]),
-        "reconciliation": pa.concat_tables([_stored(store, "reconciliation", RECONCILIATION_SCHEMA),
-                                            parsed.reconciliation_table(ctx, importer.kind)]),
-    })
-    return FileResult(ctx.source_file, "ingested", importer.kind, rows_in, parsed.rows.num_rows - dropped_here,
-                      parsed.quarantine.num_rows, parsed.excluded.num_rows + dropped_here)
+    result = FileResult(ctx.source_file, "ingested", importer.kind, rows_in, parsed.rows.num_rows,
+                        parsed.quarantine.num_rows, parsed.excluded.num_rows)
+    return _Staged(importer, parsed, ctx, file_row, result)
+
+
+def _commit(store: Store, staged: list[_Staged]) -> None:
+    """One merge per table and one atomic commit for everything parsed in this run."""
+    updates: dict[str, pa.Table] = {}
+    dropped_all = []
+    for importer in {id(i.importer): i.importer for i in staged}.values():
+        rows = pa.concat_tables([i.parsed.rows for i in staged if i.importer is importer])
+        kept, dropped = _merge(store, importer, rows)
+        updates[importer.table] = kept
+        dropped_all.append(dropped)
+    dropped = pa.concat_tables(dropped_all)
+    dropped_per_file = dict(zip(*[c.to_pylist() for c in dropped.group_by("file_id").aggregate([("file_id", "count")]).columns]))
+    for item in staged:
+        # Rows of this run's files that lost to a newer export are excluded, not kept.
+        moved = dropped_per_file.get(item.ctx.file_id, 0)
+        item.result.rows_kept -= moved
+        item.result.rows_excluded += moved
+        for column, value in (("rows_kept", item.result.rows_kept), ("rows_excluded", item.result.rows_excluded)):
+            position = FILES_SCHEMA.get_field_index(column)
+            item.file_row = item.file_row.set_column(position, FILES_SCHEMA.field(column), pa.array([value], pa.int64()))
+    updates["quarantine"] = pa.concat_tables([_stored(store, "quarantine", QUARANTINE_SCHEMA)] + [i.parsed.quarantine for i in staged])
+    updates["excluded"] = pa.concat_tables([_stored(store, "excluded", EXCLUDED_SCHEMA)] + [i.parsed.excluded for i in staged] + [dropped])
+    updates["files"] = pa.concat_tables([_stored(store, "files", FILES_SCHEMA)] + [i.file_row for i in staged])
+    updates["reconciliation"] = pa.concat_tables([_stored(store, "reconciliation", RECONCILIATION_SCHEMA)] +
+                                                 [i.parsed.reconciliation_table(i.ctx, i.importer.kind) for i in staged])
+    store.commit(updates)
 
 
 def row_accounting(client: str) -> pa.Table:
