@@ -248,7 +248,7 @@ def test_video_data_values_quarantine_and_file_name_blind_detection(workspace):
     assert set(quarantine) == {(5, "Views"), (6, "Video ID"), (7, "Post time")}
     assert quarantine[(5, "Views")]["raw_value"] == "lots"
     assert "Excel" in quarantine[(6, "Video ID")]["reason"]
-    assert quarantine[(7, "Post time")]["source_file"] == "export (3).csv"
+    assert quarantine[(7, "Post time")]["source_file"] .endswith("/export (3).csv")
     assert [(e["source_row"], e["rule"]) for e in Store("demo").read("excluded").to_pylist()] == [(8, "blank_row")]
 
     rows = stored("video_products").set_index(["video_id", "product_id"])

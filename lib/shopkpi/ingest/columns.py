@@ -15,7 +15,8 @@ from shopkpi.ingest.rows import ImportContext, Problems, market_reference
 from shopkpi.ingest.values import (MONEY_TYPE, check_id, clean_text, parse_count, parse_duration, parse_money,
                                    parse_percent, parse_timestamp)
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y"]
+# The last one is an Excel date cell read back as a timestamp at midnight.
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S"]
 TYPES = {
     "text": pa.string(), "id": pa.string(), "money": MONEY_TYPE, "price": pa.decimal128(18, 4), "count": pa.int64(),
     "percent": pa.float64(), "duration": pa.float64(), "number": pa.float64(),

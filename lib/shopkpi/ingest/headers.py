@@ -12,7 +12,8 @@ from importlib import resources
 import yaml
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
-_CURRENCY_SUFFIX = re.compile(r"\s*[\(（]\s*[A-Za-z]{3}\s*[\)）]\s*$")
+# Only upper-case codes are currencies: "Cost (THB)" has one, "Clicks (all)" does not.
+_CURRENCY_SUFFIX = re.compile(r"\s*[\(（]\s*[A-Z]{3}\s*[\)）]\s*$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -24,8 +25,8 @@ def normalise_header(text: str) -> str:
 
 
 def currency_suffix(text: str) -> str | None:
-    m = re.search(r"[\(（]\s*([A-Za-z]{3})\s*[\)）]\s*$", str(text).strip())
-    return m.group(1).upper() if m else None
+    m = _CURRENCY_SUFFIX.search(str(text).strip())
+    return m.group(0).strip(" ()（）") if m else None
 
 
 @dataclass(frozen=True)

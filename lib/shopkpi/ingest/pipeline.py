@@ -99,7 +99,8 @@ def _display_name(path: Path, client: str) -> str:
     try:
         return str(path.resolve().relative_to(paths.raw_dir(client).resolve()))
     except ValueError:
-        return path.name
+        # Outside raw/: keep the parent folder so same-named files stay readable apart.
+        return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 def _empty(schema: pa.Schema) -> pa.Table:

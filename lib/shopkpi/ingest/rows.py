@@ -116,6 +116,14 @@ def non_data_rows(raw: RawTable, key_column: int) -> tuple[pa.Array, pa.Array]:
     footer = pc.fill_null(pc.match_substring_regex(first, r"(?i)^(total|合计|总计|tổng|jumlah)"), False)
     sentence = pc.fill_null(pc.match_substring_regex(first, r"[A-Za-z].*\s"), False)
     description = pc.and_(sentence, pa.array(np.arange(n) == 0))
+    if n and description[0].as_py():
+        # A description row is prose in most cells; a first record whose key merely has spaces
+        # ("Blue Mug 300ml") has numbers elsewhere.
+        cells = [clean_text(raw.records.column(c).slice(0, 1))[0].as_py() for c in raw.records.column_names if c.startswith("c")]
+        filled = [c for c in cells if c]
+        prose = [c for c in filled if len(c.split()) >= 2 and any(ch.isalpha() for ch in c)]
+        if len(prose) * 2 < len(filled):
+            description = pa.array(np.zeros(n, dtype=bool))
     none = pa.scalar(None, pa.string())
     rule = pc.if_else(all_blank, "blank_row", pc.if_else(footer, "footer_row", pc.if_else(description, "description_row", none)))
     return pc.is_valid(rule), rule

@@ -141,9 +141,10 @@ _CLOCK = r"^(?:(?P<h>[0-9]+):)?(?P<m>[0-9]{1,2}):(?P<s>[0-9]{2}(?:\.[0-9]+)?)$"
 
 
 def parse_duration(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """'1m28s', '2h13m05s', '8.2s', '0:35', '1:02:03' -> seconds (float)."""
+    """'1m28s', '2h13m05s', '8.2s', '0:35', '1:02:03', or a bare '15' (seconds) -> seconds (float)."""
     text = _blank_to_null(values)
-    seconds = pa.nulls(len(text), pa.float64())
+    bare = pc.match_substring_regex(text, r"^[0-9]+(\.[0-9]+)?$")
+    seconds = pc.if_else(bare, text, pa.scalar(None, pa.string())).cast(pa.float64())
     for pattern in (_DURATION, _CLOCK):
         matched = pc.extract_regex(text, pattern)
         ok = pc.and_(pc.is_valid(matched), pc.invert(pc.equal(text, "")))
