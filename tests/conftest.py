@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +15,20 @@ PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_REAL = PROJECT.parent / "shared" / "data" / "real"
 DEMO_TEST_SCALE = 0.02
+
+
+@contextlib.contextmanager
+def workspace_env(root: Path):
+    """Point the library (and kernels started meanwhile) at a workspace, then restore the previous one."""
+    previous = os.environ.get(paths.WORKSPACE_ENV)
+    os.environ[paths.WORKSPACE_ENV] = str(root)
+    try:
+        yield root
+    finally:
+        if previous is None:
+            os.environ.pop(paths.WORKSPACE_ENV, None)
+        else:
+            os.environ[paths.WORKSPACE_ENV] = previous
 
 
 def make_workspace(root: Path, clients=("demo",)) -> Path:
@@ -41,18 +56,11 @@ def demo_run(tmp_path_factory):
     from shopkpi.runner import run_pipeline
 
     root = make_workspace(tmp_path_factory.mktemp("demo_ws"))
-    previous = os.environ.get(paths.WORKSPACE_ENV)
-    os.environ[paths.WORKSPACE_ENV] = str(root)
-    try:
+    with workspace_env(str(root)):
         summary = generate_demo_client(paths.client_data_dir("demo"), seed=7, scale=DEMO_TEST_SCALE)
         report = ingest("demo", load_client_params("demo"))
         period, results = run_pipeline("demo")
         yield {"root": root, "summary": summary, "ingest": report, "period": period, "results": results}
-    finally:
-        if previous is None:
-            os.environ.pop(paths.WORKSPACE_ENV, None)
-        else:
-            os.environ[paths.WORKSPACE_ENV] = previous
 
 
 def copy_fixture(name: str, dest: Path) -> Path:

@@ -13,6 +13,8 @@ import pytest
 
 from shopkpi import dashboard, paths, serve
 
+from conftest import workspace_env
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,22 +46,17 @@ def _wait_until_serving(url: str, process, log, timeout: float = 90.0) -> None:
 @pytest.fixture(scope="module")
 def voila_server(demo_run, tmp_path_factory):
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    previous = os.environ.get(paths.WORKSPACE_ENV)
-    os.environ[paths.WORKSPACE_ENV] = str(demo_run["root"])
-    process, url, token = serve.start("demo", log=log)
-    try:
-        _wait_until_serving(url.split("?")[0] + "api/status", process, log)
-        yield {"url": url, "token": token, "base": url.split("?")[0], "log": log}
-    finally:
-        process.terminate()
+    with workspace_env(demo_run["root"]):
+        process, url, token = serve.start("demo", log=log)
         try:
-            process.wait(timeout=15)
-        except Exception:
-            process.kill()
-        if previous is None:
-            os.environ.pop(paths.WORKSPACE_ENV, None)
-        else:
-            os.environ[paths.WORKSPACE_ENV] = previous
+            _wait_until_serving(url.split("?")[0] + "api/status", process, log)
+            yield {"url": url, "token": token, "base": url.split("?")[0], "log": log}
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except Exception:
+                process.kill()
 
 
 @pytest.fixture(scope="module")

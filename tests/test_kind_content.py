@@ -23,7 +23,7 @@ from shopkpi.ingest.readers import read_any
 from shopkpi.params import load_client_params
 from shopkpi.store import Store
 
-from conftest import DEMO_TEST_SCALE, FIXTURES, copy_fixture, make_workspace
+from conftest import DEMO_TEST_SCALE, FIXTURES, copy_fixture, make_workspace, workspace_env
 
 CONTENT_FOLDERS = {"videos": "video_data", "live": "live_sessions"}
 SHARED_FILES = {"content/content_tagging.xlsx": "content_tags",
@@ -81,20 +81,13 @@ def demo(tmp_path_factory):
     from shopkpi.demo import generate_demo_client
 
     root = make_workspace(tmp_path_factory.mktemp("content_ws"))
-    previous = os.environ.get(paths.WORKSPACE_ENV)
-    os.environ[paths.WORKSPACE_ENV] = str(root)
-    try:
+    with workspace_env(str(root)):
         generate_demo_client(paths.client_data_dir("demo"), seed=7, scale=DEMO_TEST_SCALE)
         raw = paths.raw_dir("demo")
         files = sorted(p for folder in CONTENT_FOLDERS for p in raw.glob(f"*/{folder}/*.csv"))
         files += [raw / name for name in SHARED_FILES]
         report = ingest("demo", load_client_params("demo"), files)
         yield {"raw": raw, "files": files, "report": report}
-    finally:
-        if previous is None:
-            os.environ.pop(paths.WORKSPACE_ENV, None)
-        else:
-            os.environ[paths.WORKSPACE_ENV] = previous
 
 
 def _expected_kind(raw: Path, path: Path) -> str:

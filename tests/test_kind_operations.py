@@ -20,7 +20,7 @@ from shopkpi.ingest.readers import read_any
 from shopkpi.params import load_client_params
 from shopkpi.store import Store
 
-from conftest import DEMO_TEST_SCALE, FIXTURES, copy_fixture, make_workspace
+from conftest import DEMO_TEST_SCALE, FIXTURES, copy_fixture, make_workspace, workspace_env
 
 MINE = {"shop_performance", "inventory_plan", "stock_history"}
 DEMO_FOLDERS = ["UK/shop_health", "TH/shop_health", "inventory"]
@@ -77,9 +77,7 @@ def ops_demo(tmp_path_factory):
     from shopkpi.demo import generate_demo_client
 
     root = make_workspace(tmp_path_factory.mktemp("ops_ws"))
-    previous = os.environ.get(paths.WORKSPACE_ENV)
-    os.environ[paths.WORKSPACE_ENV] = str(root)
-    try:
+    with workspace_env(str(root)):
         generate_demo_client(paths.client_data_dir("demo"), seed=7, scale=DEMO_TEST_SCALE)
         raw = paths.raw_dir("demo")
         report = _ingest("demo", *[raw / folder for folder in DEMO_FOLDERS])
@@ -87,11 +85,6 @@ def ops_demo(tmp_path_factory):
         store = Store("demo")
         tables = {t: store.read(t) for t in ("shop_performance", "inventory_plan", "stock_history", "quarantine")}
         yield {"raw": raw, "report": report, "truth": truth, "tables": tables, "accounting": row_accounting("demo")}
-    finally:
-        if previous is None:
-            os.environ.pop(paths.WORKSPACE_ENV, None)
-        else:
-            os.environ[paths.WORKSPACE_ENV] = previous
 
 
 def _expected_kind(relative: Path) -> str | None:

@@ -13,7 +13,7 @@ from shopkpi.ingest.pipeline import ingest, row_accounting
 from shopkpi.params import load_client_params
 from shopkpi.store import Store
 
-from conftest import SHARED_REAL
+from conftest import SHARED_REAL, workspace_env
 
 pytestmark = pytest.mark.realdata
 UCI = SHARED_REAL / "online_retail_uci" / "transactions_2010-12-01_to_2011-08-31.csv.gz"
@@ -39,16 +39,9 @@ def uci_store(tmp_path_factory):
     (root / "params").mkdir()
     template = (paths.PROJECT_ROOT / "params" / "demo.yaml").read_text(encoding="utf-8")
     (root / "params" / "retail.yaml").write_text(template.replace("client: demo", "client: retail") + MAPPING, encoding="utf-8")
-    previous = os.environ.get(paths.WORKSPACE_ENV)
-    os.environ[paths.WORKSPACE_ENV] = str(root)
-    try:
+    with workspace_env(str(root)):
         report = ingest("retail", load_client_params("retail"), [UCI])
         yield report
-    finally:
-        if previous is None:
-            os.environ.pop(paths.WORKSPACE_ENV, None)
-        else:
-            os.environ[paths.WORKSPACE_ENV] = previous
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from shopkpi.ingest.pipeline import ingest, row_accounting
 from shopkpi.params import load_client_params
 from shopkpi.store import Store
 
-from conftest import SHARED_REAL
+from conftest import SHARED_REAL, workspace_env
 
 pytestmark = pytest.mark.realdata
 VN = SHARED_REAL / "tiktok_vn_2025" / "videos.csv.gz"
@@ -52,20 +52,13 @@ def real_store(tmp_path_factory):
     (root / "params").mkdir()
     template = (paths.PROJECT_ROOT / "params" / "demo.yaml").read_text(encoding="utf-8")
     (root / "params" / "scraped.yaml").write_text(template.replace("client: demo", "client: scraped"), encoding="utf-8")
-    previous = os.environ.get(paths.WORKSPACE_ENV)
-    os.environ[paths.WORKSPACE_ENV] = str(root)
-    try:
+    with workspace_env(str(root)):
         report = ingest("scraped", load_client_params("scraped"), [VN, VN_RECRAWL, US])
         stats = Store("scraped").read("video_stats").to_pandas()
         files = Store("scraped").read("files").to_pandas()
         yield {"report": report, "stats": stats, "files": files,
                "quarantine": Store("scraped").read("quarantine").to_pandas(),
                "accounting": row_accounting("scraped").to_pandas()}
-    finally:
-        if previous is None:
-            os.environ.pop(paths.WORKSPACE_ENV, None)
-        else:
-            os.environ[paths.WORKSPACE_ENV] = previous
 
 
 @pytest.fixture(scope="module")

@@ -17,17 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ORDER_HEADER = [
-    "Order ID", "Order Status", "Order Substatus", "Cancelation/Return Type", "Normal or Pre-order", "SKU ID",
-    "Seller SKU", "Product Name", "Variation", "Quantity", "Sku Quantity of return", "SKU Unit Original Price",
-    "SKU Subtotal Before Discount", "SKU Platform Discount", "SKU Seller Discount", "SKU Subtotal After Discount",
-    "Shipping Fee After Discount", "Original Shipping Fee", "Shipping Fee Seller Discount",
-    "Shipping Fee Platform Discount", "Payment platform discount", "Taxes", "Order Amount", "Order Refund Amount",
-    "Created Time", "Paid Time", "RTS Time", "Shipped Time", "Delivered Time", "Cancelled Time", "Cancel By",
-    "Cancel Reason", "Fulfillment Type", "Warehouse Name", "Tracking ID", "Delivery Option", "Shipping Provider Name",
-    "Buyer Message", "Buyer Username", "Recipient", "Phone #", "Country", "State", "City", "Zipcode", "Detail Address",
-    "Additional address information", "Payment Method", "Weight(kg)", "Product Category", "Package ID", "Seller Note",
-]
+from shopkpi.demo.orders_export import UK_COLUMNS
+
+# The same UK layout the demo client writes.
+ORDER_HEADER = UK_COLUMNS
 TIME_COLUMNS = ["Created Time", "Paid Time", "RTS Time", "Shipped Time", "Delivered Time", "Cancelled Time"]
 
 
