@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import ImportContext, Problems, market_reference
-from shopkpi.ingest.values import (MONEY_TYPE, check_id, clean_text, parse_count, parse_duration, parse_money,
+from shopkpi.ingest.values import (MONEY_TYPE, ZERO_DECIMAL_CURRENCIES, check_id, clean_text, parse_count, parse_duration, parse_money,
                                    parse_percent, parse_timestamp)
 
 # The last one is an Excel date cell read back as a timestamp at midnight.
@@ -77,6 +77,12 @@ def typed_columns(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problem
             parsed, failed = check_id(source, id_digits)
         elif kind in ("money", "price"):
             parsed, failed = parse_money(source, TYPES[kind])
+            for code in codes:
+                if ctx.params.market(code).currency in ZERO_DECIMAL_CURRENCIES:
+                    in_market = pc.fill_null(pc.equal(market, code), False)
+                    grouped, grouped_failed = parse_money(source, TYPES[kind], zero_decimal=True)
+                    parsed = pc.if_else(in_market, grouped, parsed)
+                    failed = pc.if_else(in_market, grouped_failed, failed)
         elif kind == "count":
             parsed, failed = parse_count(source)
         elif kind == "percent":

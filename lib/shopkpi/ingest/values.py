@@ -39,9 +39,22 @@ def _failed(original: pa.Array, parsed: pa.Array) -> pa.Array:
     return pc.and_(pc.is_valid(original), pc.is_null(parsed))
 
 
-def parse_money(values: pa.Array, type_: pa.DataType = MONEY_TYPE) -> tuple[pa.Array, pa.Array]:
-    """'THB 1,299.00', '$12.5', '(3.00)', 'Rp 15,000', '-' -> exact decimals."""
+# Currencies without minor units: their exports group thousands with dots ("Rp 15.000", "150.000 ₫").
+ZERO_DECIMAL_CURRENCIES = {"IDR", "VND", "JPY", "KRW"}
+
+
+def parse_money(values: pa.Array, type_: pa.DataType = MONEY_TYPE, zero_decimal: bool = False) -> tuple[pa.Array, pa.Array]:
+    """'THB 1,299.00', '$12.5', '(3.00)', 'Rp 15,000', '-' -> exact decimals.
+
+    With `zero_decimal` (IDR, VND...), '15.000' and '1.250.000' are thousands, not decimals.
+    """
     text = _blank_to_null(values)
+    if zero_decimal:
+        grouped = pc.fill_null(pc.match_substring_regex(text, r"^[^0-9]*[0-9]{1,3}([.,][0-9]{3})+[^0-9]*$"), False)
+        text = pc.if_else(grouped, pc.replace_substring_regex(text, r"[.,]", ""), text)
+        # "1.250.000,50": dots group thousands, the comma marks decimals.
+        comma_decimal = pc.fill_null(pc.match_substring_regex(text, r"^[^0-9]*[0-9]{1,3}(\.[0-9]{3})+,[0-9]{1,2}[^0-9]*$"), False)
+        text = pc.if_else(comma_decimal, pc.replace_substring(pc.replace_substring(text, ".", ""), ",", "."), text)
     # Fast path: most exports write plain decimals; one regex scan proves it for the whole column.
     plain = pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]{1,%d})?$" % type_.scale)
     if plain.null_count == len(text) or pc.all(pc.fill_null(plain, True)).as_py():
