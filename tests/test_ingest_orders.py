@@ -8,7 +8,6 @@ import pytest
 
 from shopkpi import paths
 from shopkpi.errors import InputFileError
-from shopkpi.ingest import pipeline
 from shopkpi.ingest.headers import UnknownKindError, detect_kind, normalise_header
 from shopkpi.ingest.pipeline import ingest, row_accounting
 from shopkpi.ingest.readers import read_any

@@ -3,7 +3,6 @@
 import csv
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import zipfile

@@ -12,8 +12,17 @@ import pyarrow.compute as pc
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import ImportContext, Problems, market_reference
-from shopkpi.ingest.values import (MONEY_TYPE, ZERO_DECIMAL_CURRENCIES, check_id, clean_text, parse_count, parse_duration, parse_money,
-                                   parse_percent, parse_timestamp)
+from shopkpi.ingest.values import (
+    MONEY_TYPE,
+    ZERO_DECIMAL_CURRENCIES,
+    check_id,
+    clean_text,
+    parse_count,
+    parse_duration,
+    parse_money,
+    parse_percent,
+    parse_timestamp,
+)
 
 # The last one is an Excel date cell read back as a timestamp at midnight.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S"]

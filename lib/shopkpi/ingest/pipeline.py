@@ -11,15 +11,20 @@ from typing import Callable
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from shopkpi import paths
 from shopkpi.errors import InputFileError, ShopkpiError
 from shopkpi.ingest.headers import UnknownKindError, detect_kind
 from shopkpi.ingest.importers import Importer, all_importers, importer_for
 from shopkpi.ingest.kinds import sales_lines
-from shopkpi.ingest.rows import EXCLUDED_SCHEMA, QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ImportContext, Parsed
 from shopkpi.ingest.readers import read_any
+from shopkpi.ingest.rows import (
+    EXCLUDED_SCHEMA,
+    QUARANTINE_SCHEMA,
+    RECONCILIATION_SCHEMA,
+    ImportContext,
+    Parsed,
+)
 from shopkpi.params import ClientParams
 from shopkpi.store import Store
 

@@ -164,3 +164,12 @@ def provenance_columns(raw: RawTable, ctx: ImportContext, as_of) -> dict[str, pa
         "source_row": pa.array(np.arange(n, dtype=np.int64) + raw.first_row),
         "export_as_of": pa.array([as_of] * n, pa.timestamp("s", tz="UTC")),
     }
+
+
+def finish(raw: RawTable, ctx: ImportContext, out: dict[str, pa.Array], schema: pa.Schema, skip: pa.Array,
+           skip_rule: pa.Array, problems: Problems, timestamp_format: str | None = None) -> Parsed:
+    """Typed columns -> Parsed: rows that are neither non-data nor quarantined, plus their bookkeeping."""
+    table = pa.table({f.name: out[f.name].cast(f.type) for f in schema}, schema=schema)
+    rows = table.filter(pc.invert(pc.or_(skip, problems.bad)))
+    markets = sorted(set(rows.column("market").drop_null().to_pylist())) if "market" in schema.names else []
+    return Parsed(rows, problems.table(ctx), excluded_table(raw, ctx, skip, skip_rule), markets, timestamp_format)

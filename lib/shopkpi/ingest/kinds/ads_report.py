@@ -18,8 +18,15 @@ from shopkpi.ingest.headers import HeaderMatch, currency_suffix
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.kinds.affiliate_orders import market_of_currency
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, non_data_rows,
-                                 provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    finish,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text
 
 KIND = "ads_report"
@@ -88,12 +95,9 @@ def parse_ads_report(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
     as_of = dt.datetime.combine(last_day, dt.time(), dt.timezone.utc) if last_day else None
     out |= provenance_columns(raw, ctx, as_of)
 
-    table = pa.table({f.name: out[f.name].cast(f.type) for f in ADS_REPORT.schema}, schema=ADS_REPORT.schema)
-    rows = table.filter(pc.and_(pc.invert(skip), pc.invert(problems.bad)))
-    quarantine = problems.table(ctx)
-    parsed = Parsed(rows, quarantine, excluded_table(raw, ctx, skip, skip_rule),
-                    sorted(set(rows.column("market").to_pylist())), None)
-    parsed.reconciliation = _reconcile_totals_row(column("report_date"), match, out, skip_rule, rows, quarantine.num_rows)
+    parsed = finish(raw, ctx, out, ADS_REPORT.schema, skip, skip_rule, problems)
+    parsed.reconciliation = _reconcile_totals_row(column("report_date"), match, out, skip_rule, parsed.rows,
+                                                  parsed.quarantine.num_rows)
     return parsed
 
 

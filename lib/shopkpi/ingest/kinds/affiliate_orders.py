@@ -15,8 +15,16 @@ from shopkpi.ingest.columns import local_dates, schema_fields, typed_columns
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_of_rows,
-                                 non_data_rows, provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    market_of_rows,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import MONEY_TYPE, clean_text
 
 KIND = "affiliate_orders"

@@ -12,8 +12,16 @@ from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.kinds.video_data import build_rows, column_of, creator_handles
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_reference,
-                                 non_data_rows, provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    market_reference,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text
 
 COUNTS = ["followers", "total_likes", "total_videos"]

@@ -15,8 +15,16 @@ from shopkpi.ingest.headers import HeaderMatch, currency_suffix
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.kinds.shop_performance import stated_dates
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_reference,
-                                 non_data_rows, provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    finish,
+    market_reference,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text, parse_count
 
 PRICE_TYPE = pa.decimal128(18, 4)  # purchase costs can have fractions of a cent (0.0350 CNY per label)
@@ -146,10 +154,7 @@ def parse_inventory_plan(raw: RawTable, match: HeaderMatch, ctx: ImportContext) 
         export_as_of = dt.datetime.combine(latest, dt.time(), dt.timezone.utc) if latest else sheet_time
     out |= provenance_columns(raw, ctx, export_as_of)
 
-    table = pa.table({f.name: out[f.name].cast(f.type) for f in INVENTORY_PLAN.schema}, schema=INVENTORY_PLAN.schema)
-    rows = table.filter(kept)
-    return Parsed(rows, problems.table(ctx), excluded_table(raw, ctx, skip, skip_rule),
-                  sorted(set(rows.column("market").drop_null().to_pylist())), None)
+    return finish(raw, ctx, out, INVENTORY_PLAN.schema, skip, skip_rule, problems)
 
 
 def _local_currency(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problems: Problems, market: pa.Array,

@@ -8,10 +8,27 @@ import pyarrow.compute as pc
 from shopkpi.ingest.columns import local_dates, typed_columns
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.kinds.video_data import (UTC, WALL_CLOCK, build_rows, column_of, creator_handles, latest, local_times,
-                                             market_from_money, wall_clock)
+from shopkpi.ingest.kinds.video_data import (
+    UTC,
+    WALL_CLOCK,
+    build_rows,
+    column_of,
+    creator_handles,
+    latest,
+    local_times,
+    market_from_money,
+    wall_clock,
+)
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import PROVENANCE, ImportContext, Parsed, Problems, excluded_table, non_data_rows, provenance_columns
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import MONEY_TYPE
 
 COUNTS = ["orders", "items_sold", "customers", "viewers", "views", "acu", "pcu", "live_impressions",

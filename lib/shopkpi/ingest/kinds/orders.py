@@ -6,13 +6,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopkpi.dictionary import rules
+from shopkpi.ingest.columns import local_dates, typed_columns
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.privacy import hash_buyers
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.columns import local_dates, typed_columns
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_of_rows,
-                                 non_data_rows, provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    finish,
+    market_of_rows,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import MONEY_TYPE, check_id, clean_text
 
 LINE_MONEY = ["unit_original_price", "subtotal_before_discount", "platform_discount", "seller_discount", "subtotal_after_discount"]
@@ -94,11 +102,7 @@ def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parse
     as_of = max((pc.max(t).as_py() for t in times if t.null_count < len(t)), default=None)
     out |= provenance_columns(raw, ctx, as_of)
 
-    schema = ORDERS.schema
-    table = pa.table({f.name: out[f.name].cast(f.type) for f in schema}, schema=schema)
-    rows = table.filter(pc.and_(pc.invert(skip), pc.invert(problems.bad)))
-    return Parsed(rows, problems.table(ctx), excluded_table(raw, ctx, skip, skip_rule),
-                  sorted(set(rows.column("market").to_pylist())), used_format)
+    return finish(raw, ctx, out, ORDERS.schema, skip, skip_rule, problems, used_format)
 
 
 ORDERS = register(Importer(kind="orders", table="order_lines", key=("order_id", "sku_id"),

@@ -5,12 +5,20 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shopkpi.ingest.columns import local_dates
 from shopkpi.ingest.headers import ColumnSpec, HeaderMatch, KindSpec
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.columns import local_dates
 from shopkpi.ingest.privacy import hash_buyers
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import PROVENANCE, ImportContext, Parsed, Problems, excluded_table, non_data_rows, provenance_columns
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text, parse_count, parse_money, parse_timestamp
 
 KIND = "sales_lines"

@@ -16,8 +16,16 @@ from shopkpi.ingest.headers import HeaderMatch, normalise_header, registry
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.kinds.affiliate_orders import market_of_currency
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_reference,
-                                 non_data_rows, provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    finish,
+    market_reference,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text, parse_money, parse_timestamp
 
 KIND = "settlement"
@@ -103,12 +111,8 @@ def parse_settlement(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
     as_of = pc.max(out["settled_at"]).as_py()
     out |= provenance_columns(raw, ctx, as_of)
 
-    table = pa.table({f.name: out[f.name].cast(f.type) for f in SETTLEMENT.schema}, schema=SETTLEMENT.schema)
-    rows = table.filter(pc.and_(pc.invert(skip), pc.invert(problems.bad)))
-    quarantine = problems.table(ctx)
-    parsed = Parsed(rows, quarantine, excluded_table(raw, ctx, skip, skip_rule),
-                    sorted(set(rows.column("market").to_pylist())), used_format)
-    parsed.reconciliation = _reconcile_header_block(block, rows, quarantine.num_rows)
+    parsed = finish(raw, ctx, out, SETTLEMENT.schema, skip, skip_rule, problems, used_format)
+    parsed.reconciliation = _reconcile_header_block(block, parsed.rows, parsed.quarantine.num_rows)
     return parsed
 
 

@@ -13,8 +13,17 @@ from shopkpi.ingest.columns import typed_columns
 from shopkpi.ingest.headers import HeaderMatch, normalise_header
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_of_rows,
-                                 market_reference, non_data_rows, provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    market_of_rows,
+    market_reference,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text, parse_timestamp
 
 RATES = [

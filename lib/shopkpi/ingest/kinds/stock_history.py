@@ -12,7 +12,15 @@ from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.kinds.inventory_plan import market_codes, without_midnight
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import PROVENANCE, ImportContext, Parsed, Problems, excluded_table, non_data_rows, provenance_columns
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    finish,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text
 
 TRUE_TEXT = ["1", "true", "yes", "y", "x", "oos", "out of stock", "stockout", "是", "缺货"]
@@ -65,10 +73,7 @@ def parse_stock_history(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -
     as_of = dt.datetime.combine(latest, dt.time(), dt.timezone.utc) if latest else None
     out |= provenance_columns(raw, ctx, as_of)
 
-    table = pa.table({f.name: out[f.name].cast(f.type) for f in STOCK_HISTORY.schema}, schema=STOCK_HISTORY.schema)
-    rows = table.filter(kept)
-    return Parsed(rows, problems.table(ctx), excluded_table(raw, ctx, skip, skip_rule),
-                  sorted(set(rows.column("market").drop_null().to_pylist())), None)
+    return finish(raw, ctx, out, STOCK_HISTORY.schema, skip, skip_rule, problems)
 
 
 STOCK_HISTORY = register(Importer(kind="stock_history", table="stock_history", key=("seller_sku", "warehouse", "date"),

@@ -12,7 +12,15 @@ from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.kinds.video_data import UTC, WALL_CLOCK, build_rows, column_of
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import PROVENANCE, ImportContext, Parsed, Problems, excluded_table, non_data_rows, provenance_columns
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import clean_text, parse_timestamp
 
 # Comment samples come from tools, not Seller Center: ISO, or day first as outside the US.

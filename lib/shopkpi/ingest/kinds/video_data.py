@@ -14,8 +14,16 @@ from shopkpi.ingest.columns import local_dates, typed_columns
 from shopkpi.ingest.headers import HeaderMatch, currency_suffix
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import (PROVENANCE, ImportContext, Parsed, Problems, excluded_table, market_reference,
-                                 non_data_rows, provenance_columns)
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    market_reference,
+    non_data_rows,
+    provenance_columns,
+)
 from shopkpi.ingest.values import MONEY_TYPE, clean_text, parse_timestamp
 
 UTC = pa.timestamp("s", tz="UTC")

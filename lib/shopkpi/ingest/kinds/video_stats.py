@@ -18,10 +18,30 @@ import pyarrow.compute as pc
 from shopkpi.ingest.columns import typed_columns
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.kinds.video_data import UTC, WALL_CLOCK, abbreviated, build_rows, column_of, creator_handles
+from shopkpi.ingest.kinds.video_data import (
+    UTC,
+    WALL_CLOCK,
+    abbreviated,
+    build_rows,
+    column_of,
+    creator_handles,
+)
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import PROVENANCE, ImportContext, Parsed, Problems, excluded_table, non_data_rows, provenance_columns
-from shopkpi.ingest.values import clean_text, parse_count, parse_duration, parse_timestamp
+from shopkpi.ingest.rows import (
+    PROVENANCE,
+    ImportContext,
+    Parsed,
+    Problems,
+    excluded_table,
+    non_data_rows,
+    provenance_columns,
+)
+from shopkpi.ingest.values import (
+    clean_text,
+    parse_count,
+    parse_duration,
+    parse_timestamp,
+)
 
 UNKNOWN_ZONE = "unknown"
 UNDATED = "undated"
