@@ -119,3 +119,26 @@ def test_report_figures_trace_to_the_raw_exports(demo_run):
     for market, (net, orders) in expected.items():
         assert reported[market][1] == orders, market
         assert reported[market][0] == pytest.approx(float(net), abs=0.005), market
+
+
+def test_store_matches_the_planted_dirt(demo_run):
+    """Against the generator's truth: every malformed row quarantined where it was planted, and nothing else;
+    test and sample orders flagged; an older export's state never wins over a newer one."""
+    from shopkpi.clean import connect_clean
+    from shopkpi.store import Store
+
+    truth = json.loads(paths.truth_file("demo").read_text(encoding="utf-8"))["dirt"]
+    store = Store("demo")
+    quarantined = {(q["source_file"], q["source_row"], q["column"])
+                   for q in store.read("quarantine").to_pylist() if q["source_file"].split("/")[1] == "orders"}
+    planted = {(m["file"], m["file_line_number"], m["column"]) for m in truth["malformed_rows"]}
+    assert planted and quarantined == planted
+
+    con = connect_clean("demo")
+    reasons = dict(con.execute("SELECT order_id, exclusion_reason FROM clean_orders").fetchall())
+    assert {reasons[o["order_id"]] for o in truth["test_orders"] if o["order_id"] in reasons} == {"test_order"}
+    assert {reasons[o["order_id"]] for o in truth["sample_orders"] if o["order_id"] in reasons} == {"sample_order"}
+
+    winners = dict(con.execute("SELECT order_id, any_value(source_file) FROM order_lines GROUP BY 1").fetchall())
+    changed = [(row[0], change["older_file"]) for change in truth["status_changes"] for row in change["rows"]]
+    assert changed and all(winners[order] != older for order, older in changed if order in winners)
