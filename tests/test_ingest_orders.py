@@ -191,3 +191,51 @@ def test_interrupted_commit_leaves_previous_store_readable(workspace, monkeypatc
         _ingest("demo", newer)
     assert calls["n"] == 2
     assert Store("demo").read("order_lines").to_pylist() == before
+
+
+def test_blank_line_keeps_row_numbers_true(workspace):
+    def blank_after_description(rows):
+        return rows[:2] + [[]] + rows[2:]
+
+    file = _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in" / "blank.csv", "utf-8", edit=blank_after_description)
+    [result] = _ingest("demo", file).files
+    assert (result.rows_in, result.rows_kept, result.rows_quarantined, result.rows_excluded) == (8, 4, 2, 2)
+    rows = {(r["source_row"], r["column"]) for r in Store("demo").read("quarantine").to_pylist()}
+    assert (7, "Order ID") in rows  # the mangled ID is on spreadsheet row 7 once a blank row precedes it
+    rules = {(e["source_row"], e["rule"]) for e in Store("demo").read("excluded").to_pylist()}
+    assert (3, "blank_row") in rules
+
+
+def test_oversized_amount_and_ragged_rows_are_quarantined_with_their_truth(workspace):
+    def damage(rows):
+        header = rows[0]
+        rows[2][header.index("Order Amount")] = "99999999999999999999"
+        rows[3] = rows[3] + ["extra", "cells"]
+        return rows
+
+    file = _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in" / "damaged.csv", "utf-8", edit=damage)
+    [result] = _ingest("demo", file).files
+    assert result.status == "ingested"
+    problems = {q["source_row"]: q for q in Store("demo").read("quarantine").to_pylist()}
+    assert problems[3]["column"] == "Order Amount"
+    assert problems[4]["raw_value"] == f"{len(_rows_of(FIXTURES / 'orders_uk_small.csv')[0]) + 2} cells vs {len(_rows_of(FIXTURES / 'orders_uk_small.csv')[0])}"
+
+
+def _rows_of(path):
+    return list(csv.reader(open(path, encoding="utf-8", newline="")))
+
+
+def test_unknown_layout_is_a_failure_not_a_silent_skip(workspace):
+    renamed = _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in" / "renamed.csv", "utf-8",
+                       edit=lambda rows: [[h.replace("Order Amount", "Order Total Paid") for h in rows[0]]] + rows[1:])
+    report = _ingest("demo", renamed)
+    assert report.failed and report.failed[0].status == "unsupported"
+    assert "Order Amount" in report.summary_lines()[0]  # the missing header is named, not cut off
+
+
+def test_open_reader_survives_the_next_commit(workspace):
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    con = Store("demo").connect()
+    _ingest("demo", _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in2" / "later.csv", "utf-8",
+                             edit=lambda rows: rows[:2] + [[c.replace("Completed", "Delivered") for c in r] for r in rows[2:]]))
+    assert con.execute("SELECT count(*) FROM order_lines").fetchone()[0] == 4

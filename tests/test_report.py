@@ -52,3 +52,23 @@ def test_every_label_is_translated(workspace, language):
 
     for key in list(labels()) + list(metrics()):
         assert t(key, language)
+
+
+def test_orders_before_the_first_fx_rate_are_refused_not_dropped(workspace):
+    from shopkpi.errors import ParamsError
+
+    file = workspace / "params" / "demo.yaml"
+    file.write_text(file.read_text(encoding="utf-8").replace("{currency: GBP, from: 2025-01-01, rate: 1.27}", "{currency: GBP, from: 2026-11-03, rate: 1.27}")
+                    .replace("  - {currency: GBP, from: 2026-01-01, rate: 1.33}\n", ""), encoding="utf-8")
+    ingest("demo", load_client_params("demo"), [copy_fixture("orders_uk_small.csv", workspace / "in")])
+    with pytest.raises(ParamsError, match="GBP from 2026-11-02"):
+        build_weekly_report(resolve_run("demo", "2026-W45", "en"))
+
+
+def test_dashboard_picks_the_latest_period_by_date(workspace):
+    from shopkpi import dashboard, paths
+
+    for period in ("2026-W46", "2026-12", "2026-W02"):
+        (paths.artifacts_dir("demo", period)).mkdir(parents=True)
+        (paths.artifacts_dir("demo", period) / "kpis.json").write_text("{}")
+    assert dashboard.available_periods("demo") == ["2026-W02", "2026-W46", "2026-12"]

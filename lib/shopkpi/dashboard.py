@@ -40,7 +40,10 @@ def available_periods(client: str) -> list[str]:
     for folder in base.iterdir():
         if paths.PERIOD_NAME.match(folder.name) and (folder / "artifacts" / "kpis.json").exists():
             found.append(folder.name)
-    return sorted(found)
+    from shopkpi.periods import parse_period
+
+    # By end date: as text every "2026-12" would sort before "2026-W46".
+    return sorted(found, key=lambda name: (parse_period(name).end, name))
 
 
 def load_kpis(client: str, period: str) -> dict:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from shopkpi import artifacts
+from shopkpi import artifacts, paths
 from shopkpi.clean import connect_clean, exclusion_counts
 from shopkpi.dictionary import t
+from shopkpi.errors import ParamsError
 from shopkpi.params import RunContext
 from shopkpi.periods import Period
 
@@ -23,6 +24,17 @@ def _register_fx(con: duckdb.DuckDBPyConnection, params) -> None:
     rows.append((params.reporting_currency, dt.date(1970, 1, 1), 1.0))
     con.execute("CREATE OR REPLACE TEMP TABLE fx (currency VARCHAR, valid_from DATE, rate DOUBLE)")
     con.executemany("INSERT INTO fx VALUES (?, ?, ?)", rows)
+    # An inner ASOF join would silently drop orders paid before a currency's first rate: refuse instead.
+    uncovered = con.execute("""
+        SELECT o.currency, min(o.paid_local_date) FROM clean_orders o
+        LEFT JOIN (SELECT currency, min(valid_from) AS first_rate FROM fx GROUP BY 1) f USING (currency)
+        WHERE o.paid_local_date IS NOT NULL AND (f.first_rate IS NULL OR o.paid_local_date < f.first_rate)
+        GROUP BY 1 ORDER BY 1
+    """).fetchall()
+    if uncovered:
+        gaps = ", ".join(f"{currency} from {day}" for currency, day in uncovered)
+        raise ParamsError(f"{paths.params_file(params.client)}: fx has no rate to {params.reporting_currency} for orders paid "
+                          f"before the first rate ({gaps}); add an earlier `from:` rate")
 
 
 def _orders_with_fx(period: Period) -> str:

@@ -97,8 +97,13 @@ class Store:
         with open(tmp_manifest, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_manifest, self.root / MANIFEST)
-        for name in old_files:
-            (self.root / name).unlink(missing_ok=True)
+        # Files of the version just replaced stay until the next commit, so a reader that opened it
+        # (a notebook, the dashboard) keeps working; older ones go now.
+        keep = {e["file"] for e in manifest["tables"].values()} | set(old_files)
+        for table in manifest["tables"]:
+            for stale in (self.root / table).glob("part-*.parquet"):
+                if f"{table}/{stale.name}" not in keep:
+                    stale.unlink(missing_ok=True)
         for leftover in self.root.glob("*/*.tmp"):
             leftover.unlink(missing_ok=True)
 

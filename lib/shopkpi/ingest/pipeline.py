@@ -58,13 +58,14 @@ class IngestReport:
 
     @property
     def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
+        """Files not stored: unreadable ones and ones of no known layout (a renamed header must not pass silently)."""
+        return [f for f in self.files if f.status in ("failed", "unsupported")]
 
     def summary_lines(self) -> list[str]:
         lines = []
         for f in self.files:
             counts = f"in {f.rows_in:>8,}  kept {f.rows_kept:>8,}  quarantined {f.rows_quarantined:>5,}  excluded {f.rows_excluded:>6,}"
-            detail = counts if f.status == "ingested" else f.message.splitlines()[0] if f.message else ""
+            detail = counts if f.status == "ingested" else f.message
             lines.append(f"{f.status:<16} {f.kind or '-':<8} {f.source_file}: {detail}")
         return lines
 
@@ -175,6 +176,9 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
                 continue
             except InputFileError as exc:
                 report.files.append(FileResult(name, "failed", message=str(exc)))
+                continue
+            except Exception as exc:  # a defect or an unforeseen value: fail this file, keep the others
+                report.files.append(FileResult(name, "failed", message=f"{path}: could not be read ({type(exc).__name__}: {exc})"))
                 continue
             if isinstance(item, FileResult):
                 report.files.append(item)

@@ -50,7 +50,7 @@ def sniff_encoding(head: bytes, path: Path) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        head.decode("gb18030")
+        (head if len(head) < _SNIFF_BYTES else head[:-4]).decode("gb18030")
         return "gb18030"
     except UnicodeDecodeError:
         raise InputFileError(path, "text encoding not recognised (tried UTF-8, UTF-16 and GB18030)") from None
@@ -103,7 +103,9 @@ def read_csv(path: Path) -> RawTable:
                 column_names=[f"c{i}" for i in range(len(headers))],
                 block_size=1 << 24,
             ),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+            # Blank lines are rows too: dropping them would shift every later row number.
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                                             invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"c{i}": pa.string() for i in range(len(headers))},
                 strings_can_be_null=False,
@@ -126,11 +128,12 @@ def _read_csv_exact(path: Path, encoding: str, delimiter: str, headers: list[str
         reader = csv.reader(fh, delimiter=delimiter)
         next(reader, None)
         for row in reader:
-            ragged = len(row) != width
+            cells = len(row)
             row = (row + [""] * width)[:width]
             for i, cell in enumerate(row):
                 columns[i].append(cell)
-            columns[width].append(f"{len(row)}" if ragged else "")
+            # A blank line is one empty cell: a blank row, not a ragged one.
+            columns[width].append(f"{cells}" if cells != width and cells > 0 else "")
     names = [f"c{i}" for i in range(width)] + ["__ragged__"]
     return RawTable(path, headers, pa.table(dict(zip(names, columns))), 2, encoding, delimiter)
 

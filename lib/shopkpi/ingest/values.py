@@ -56,14 +56,15 @@ def parse_money(values: pa.Array, type_: pa.DataType = MONEY_TYPE, zero_decimal:
         comma_decimal = pc.fill_null(pc.match_substring_regex(text, r"^[^0-9]*[0-9]{1,3}(\.[0-9]{3})+,[0-9]{1,2}[^0-9]*$"), False)
         text = pc.if_else(comma_decimal, pc.replace_substring(pc.replace_substring(text, ".", ""), ",", "."), text)
     # Fast path: most exports write plain decimals; one regex scan proves it for the whole column.
-    plain = pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]{1,%d})?$" % type_.scale)
+    integer_digits = type_.precision - type_.scale
+    plain = pc.match_substring_regex(text, r"^-?[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (integer_digits, type_.scale))
     if plain.null_count == len(text) or pc.all(pc.fill_null(plain, True)).as_py():
         parsed = text.cast(type_)
         return parsed, _failed(text, parsed)
     negative = pc.or_(pc.match_substring_regex(text, r"^\(.*\)$"), pc.match_substring_regex(text, r"^[^0-9]*-"))
     digits = pc.replace_substring_regex(text, r"[^0-9.,]", "")
     digits = pc.replace_substring(digits, ",", "")
-    ok = pc.match_substring_regex(digits, r"^[0-9]+(\.[0-9]{1,%d})?$" % type_.scale)
+    ok = pc.match_substring_regex(digits, r"^[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (type_.precision - type_.scale, type_.scale))
     # Currency text is fine, but other letters ("abc12") mean the cell is not money.
     only_currency = pc.match_substring_regex(text, _MONEY_SHAPE)
     ok = pc.and_(ok, only_currency)
