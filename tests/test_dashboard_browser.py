@@ -104,11 +104,18 @@ def test_page_without_token_is_refused(voila_server, browser):
     page.close()
 
 
-def test_query_string_cannot_switch_client(voila_server, browser):
+def test_query_string_cannot_switch_client(voila_server, browser, demo_run):
+    # Another client with a report of its own sits in the same workspace.
+    source = paths.artifacts_dir("demo", demo_run["period"]) / "kpis.json"
+    acme = paths.client_outputs_dir("acme") / demo_run["period"] / "artifacts" / "kpis.json"
+    acme.parent.mkdir(parents=True, exist_ok=True)
+    acme.write_text(source.read_text(encoding="utf-8").replace("Luma Home (demo)", "Acme Secret Ltd"), encoding="utf-8")
     page = browser.new_page()
-    page.goto(voila_server["url"] + "&client=acme&period=../../acme")
-    page.locator('[data-kpi="gmv_net"]').wait_for(timeout=90_000)
-    assert page.locator(".skp").get_attribute("data-client") == "demo"
+    for suffix in ("&client=acme", "&client=acme&period=../../acme", "&client=..%2Facme"):
+        page.goto(voila_server["url"] + suffix)
+        page.locator('[data-kpi="gmv_net"]').wait_for(timeout=90_000)
+        assert page.locator(".skp").get_attribute("data-client") == "demo"
+        assert "Acme Secret" not in page.content()
     page.close()
 
 

@@ -239,3 +239,48 @@ def test_open_reader_survives_the_next_commit(workspace):
     _ingest("demo", _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in2" / "later.csv", "utf-8",
                              edit=lambda rows: rows[:2] + [[c.replace("Completed", "Delivered") for c in r] for r in rows[2:]]))
     assert con.execute("SELECT count(*) FROM order_lines").fetchone()[0] == 4
+
+
+def _order(lines, order_id):
+    return sorted((l for l in lines if l["order_id"] == order_id), key=lambda l: l["sku_id"])
+
+
+def test_a_line_missing_from_a_newer_export_is_gone(workspace):
+    """Order ...001 had two SKU lines; the newer export has one (amount changed): only the newer one counts."""
+    def drop_a_line(rows):
+        header = rows[0]
+        amount, delivered = header.index("Order Amount"), header.index("Delivered Time")
+        kept = [r for r in rows[2:] if not (r[0] == "576000000000000001" and r[header.index("SKU ID")].endswith("01"))]
+        for r in kept:
+            if r[0] == "576000000000000001":
+                r[amount], r[delivered] = "9.98", "10/11/2026 10:00:00"
+        return rows[:2] + kept
+
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    _ingest("demo", _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in2" / "newer.csv", "utf-8", edit=drop_a_line))
+    lines = _order(Store("demo").read("order_lines").to_pylist(), "576000000000000001")
+    assert [l["sku_id"] for l in lines] == ["1729000000000000002"]
+    assert str(lines[0]["order_amount"]) == "9.98"
+    from shopkpi.clean import connect_clean
+
+    amount = connect_clean("demo").execute("SELECT order_amount FROM clean_orders WHERE order_id = '576000000000000001'").fetchone()[0]
+    assert str(amount) == "9.98"
+    assert all(r["unaccounted"] == 0 for r in row_accounting("demo").to_pylist())
+
+
+def test_a_later_repull_without_new_timestamps_wins(workspace):
+    """A refund re-pulled later for one order carries no new event time; the later ingestion wins."""
+    def only_refunded_order(rows):
+        header = rows[0]
+        refund = header.index("Order Refund Amount")
+        picked = [r for r in rows[2:] if r[0] == "576000000000000001"]
+        for r in picked:
+            r[refund] = "29.96"
+        return rows[:2] + picked
+
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    [result] = _ingest("demo", _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in2" / "repull.csv", "utf-8",
+                                        edit=only_refunded_order)).files
+    assert result.rows_kept == 2, result
+    lines = _order(Store("demo").read("order_lines").to_pylist(), "576000000000000001")
+    assert [str(l["order_refund_amount"]) for l in lines] == ["29.96", "29.96"]

@@ -16,9 +16,14 @@ from shopkpi.ingest.rows import ImportContext, Parsed
 class Importer:
     kind: str
     table: str  # store table the rows go to
-    key: tuple[str, ...]  # one stored row per key; the newest export wins
+    key: tuple[str, ...]  # one stored row per key
     schema: pa.Schema
     parse: Callable[[RawTable, HeaderMatch, ImportContext], Parsed]
+    # All rows of a group come from the one export that is newest for that group (an order's lines:
+    # a line missing from a newer export is gone). Default: each key is its own group.
+    group_key: tuple[str, ...] | None = None
+    # A row's own event times; a group's newest export is the one with its latest event.
+    event_columns: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, Importer] = {}

@@ -119,27 +119,47 @@ def _stored(store: Store, table: str, schema: pa.Schema) -> pa.Table:
 
 
 def _merge(store: Store, importer: Importer, staged: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Union stored and staged rows; per key the newest export wins, the others are excluded."""
+    """Union stored and staged rows and keep, per group, the rows of its newest export.
+
+    Newest = the export holding the group's latest event (row event times), then the later ingestion
+    run, then the later export date. Every row not kept is returned as excluded, with its rule.
+    """
     existing = _stored(store, importer.table, importer.schema)
     con = duckdb.connect()
     con.register("existing_rows", existing)
     con.register("staged_rows", staged)
     key = ", ".join(f'"{k}"' for k in importer.key)
-    newest_first = "export_as_of DESC NULLS LAST, source_file DESC, source_row ASC"
+    as_text = lambda cols: " || '/' || ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in cols)  # noqa: E731
+    group = as_text(importer.group_key or importer.key)
+    event = f"greatest({', '.join(importer.event_columns)})" if importer.event_columns else "export_as_of"
     con.execute(f"""
-        CREATE TEMP TABLE ranked AS
-        SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {newest_first}) AS rank_in_key,
-               first_value(source_file) OVER (PARTITION BY {key} ORDER BY {newest_first}) AS winner_file
+        CREATE TEMP TABLE all_rows AS
+        SELECT *, {group} AS group_id, {event} AS row_event
         FROM (SELECT * FROM existing_rows UNION ALL BY NAME SELECT * FROM staged_rows)
     """)
+    con.execute("""
+        CREATE TEMP TABLE winners AS
+        SELECT group_id, file_id AS winner_id, source_file AS winner_file FROM (
+            SELECT group_id, file_id, max(source_file) AS source_file, max(row_event) AS newest_event,
+                   max(ingest_run) AS run, max(export_as_of) AS as_of
+            FROM all_rows GROUP BY group_id, file_id)
+        QUALIFY row_number() OVER (PARTITION BY group_id ORDER BY newest_event DESC NULLS LAST, run DESC NULLS LAST,
+                                   as_of DESC NULLS LAST, source_file DESC) = 1
+    """)
+    con.execute(f"""
+        CREATE TEMP TABLE ranked AS
+        SELECT r.*, w.winner_file, r.file_id = w.winner_id AS from_winner,
+               row_number() OVER (PARTITION BY {key} ORDER BY r.file_id = w.winner_id DESC, r.source_row) AS rank_in_key
+        FROM all_rows r JOIN winners w USING (group_id)
+    """)
     columns = ", ".join(f'"{c}"' for c in importer.schema.names)
-    kept = con.sql(f"SELECT {columns} FROM ranked WHERE rank_in_key = 1 ORDER BY {key}").to_arrow_table()
-    record_key = " || '/' || ".join(f'coalesce(CAST("{k}" AS VARCHAR), \'\')' for k in importer.key)
+    kept = con.sql(f"SELECT {columns} FROM ranked WHERE from_winner AND rank_in_key = 1 ORDER BY {key}").to_arrow_table()
+    record_key = as_text(importer.key)
     dropped = con.sql(f"""
         SELECT file_id, source_file, source_row,
-               CASE WHEN source_file = winner_file THEN 'duplicate_within_file' ELSE 'superseded_by_newer_export' END AS rule,
+               CASE WHEN from_winner THEN 'duplicate_within_file' ELSE 'superseded_by_newer_export' END AS rule,
                {record_key} AS record_key, 'kept: ' || winner_file AS detail
-        FROM ranked WHERE rank_in_key > 1
+        FROM ranked WHERE NOT (from_winner AND rank_in_key = 1)
     """).to_arrow_table()
     return kept.cast(importer.schema), dropped.cast(EXCLUDED_SCHEMA)
 
@@ -232,6 +252,10 @@ def _commit(store: Store, staged: list[_Staged]) -> None:
     """One merge per table and one atomic commit for everything parsed in this run."""
     updates: dict[str, pa.Table] = {}
     dropped_all = []
+    run = store.manifest()["version"] + 1
+    for item in staged:
+        position = item.parsed.rows.schema.get_field_index("ingest_run")
+        item.parsed.rows = item.parsed.rows.set_column(position, "ingest_run", pa.array([run] * item.parsed.rows.num_rows, pa.int64()))
     for importer in {id(i.importer): i.importer for i in staged}.values():
         rows = pa.concat_tables([i.parsed.rows for i in staged if i.importer is importer])
         kept, dropped = _merge(store, importer, rows)

@@ -29,8 +29,10 @@ RECONCILIATION_SCHEMA = pa.schema([
     ("export_total", pa.float64()), ("our_total", pa.float64()), ("difference", pa.float64()), ("explanation", pa.string()),
 ])
 # Every stored table carries these, so rows trace back to a file and the newest export wins.
+# `ingest_run` is the store version that stored the row: between exports that know no newer event
+# for a record, the one ingested later wins.
 PROVENANCE = [("file_id", pa.string()), ("source_file", pa.string()), ("source_row", pa.int64()),
-              ("export_as_of", pa.timestamp("s", tz="UTC"))]
+              ("export_as_of", pa.timestamp("s", tz="UTC")), ("ingest_run", pa.int64())]
 
 
 @lru_cache(maxsize=1)
@@ -163,6 +165,7 @@ def provenance_columns(raw: RawTable, ctx: ImportContext, as_of) -> dict[str, pa
         "source_file": pa.array([ctx.source_file] * n, pa.string()),
         "source_row": pa.array(np.arange(n, dtype=np.int64) + raw.first_row),
         "export_as_of": pa.array([as_of] * n, pa.timestamp("s", tz="UTC")),
+        "ingest_run": pa.nulls(n, pa.int64()),  # set when the run commits
     }
 
 

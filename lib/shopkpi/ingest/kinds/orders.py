@@ -106,4 +106,5 @@ def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parse
 
 
 ORDERS = register(Importer(kind="orders", table="order_lines", key=("order_id", "sku_id"),
-                           schema=order_line_schema(), parse=parse_orders))
+                           schema=order_line_schema(), parse=parse_orders, group_key=("order_id",),
+                           event_columns=tuple(t.replace("_time", "_at") for t in TIMES)))
