@@ -27,7 +27,7 @@ def test_kpis_match_hand_calculation(report):
     assert report.total["gmv_net"] == pytest.approx(29.96 * GBP_2026)
     assert report.total["aov"] == pytest.approx(29.96 * GBP_2026)
     assert report.top_skus.iloc[0].seller_sku == "LH-KIT-0001"
-    assert report.top_skus.iloc[0].gmv_net == pytest.approx(19.98 * GBP_2026)
+    assert report.top_skus.iloc[0].sku_sales == pytest.approx(19.98 * GBP_2026)
 
 
 def test_bridge_closes(report):

@@ -108,10 +108,10 @@ def overview_html(client: str, period: str | None = None) -> str:
     market_table = (f"<table><tr><th>{esc(t('market', lang))}</th><th>{esc(t('gmv_net', lang))} ({esc(t('local_currency', lang))})</th>"
                     f"<th>{esc(t('gmv_net', lang))} ({esc(cur)})</th><th>{esc(t('orders', lang))}</th><th>{esc(t('units', lang))}</th></tr>{rows}</table>")
     sku_rows = "".join(
-        f"<tr><td>{esc(str(s['seller_sku']))}</td><td>{esc(str(s['product_name']))}</td><td>{esc(_money(s['gmv_net'], cur))}</td>"
+        f"<tr><td>{esc(str(s['seller_sku']))}</td><td>{esc(str(s['product_name']))}</td><td>{esc(_money(s['sku_sales'], cur))}</td>"
         f"<td>{int(s['units']):,}</td></tr>" for s in k["top_skus"])
     sku_table = (f"<table><tr><th>{esc(t('seller_sku', lang))}</th><th>{esc(t('product', lang))}</th>"
-                 f"<th>{esc(t('gmv_net', lang))}</th><th>{esc(t('units', lang))}</th></tr>{sku_rows}</table>")
+                 f"<th>{esc(t('sku_sales', lang))}</th><th>{esc(t('units', lang))}</th></tr>{sku_rows}</table>")
     figure = _figure(paths.artifacts_dir(client, period) / "figures" / "daily_net_gmv.png", t("daily_net_gmv", lang))
     summary = "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", []))
     return STYLE + f"""

@@ -84,11 +84,11 @@ def top_skus(con, period: Period, limit: int) -> pd.DataFrame:
     return con.execute(f"""
         SELECT l.seller_sku, any_value(l.product_name) AS product_name,
                string_agg(DISTINCT l.market, ', ' ORDER BY l.market) AS markets,
-               sum(l.subtotal_after_discount * fx.rate) AS gmv_net, sum(l.quantity) AS units,
+               sum(l.subtotal_after_discount * fx.rate) AS sku_sales, sum(l.quantity) AS units,
                count(DISTINCT l.order_id) AS orders
         FROM clean_lines l ASOF JOIN fx ON l.currency = fx.currency AND l.paid_local_date >= fx.valid_from
         WHERE l.exclusion_reason IS NULL AND l.paid_local_date BETWEEN DATE '{period.start}' AND DATE '{period.end}'
-        GROUP BY l.seller_sku ORDER BY gmv_net DESC, l.seller_sku LIMIT {int(limit)}
+        GROUP BY l.seller_sku ORDER BY sku_sales DESC, l.seller_sku LIMIT {int(limit)}
     """).df()
 
 
@@ -166,7 +166,7 @@ class WeeklyReport:
             sentences.append(t("biggest_market", lang, market=top.market, share=pct(top.gmv_net / tot["gmv_net"], lang, signed=False)))
         if len(self.top_skus):
             best = self.top_skus.iloc[0]
-            sentences.append(t("top_sku_sentence", lang, sku=f"{best.seller_sku} {best.product_name}", gmv=money(best.gmv_net, cur)))
+            sentences.append(t("top_sku_sentence", lang, sku=f"{best.seller_sku} {best.product_name}", gmv=money(best.sku_sales, cur)))
         return sentences
 
     def to_artifact(self) -> dict:
