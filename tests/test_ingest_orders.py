@@ -250,7 +250,9 @@ def test_a_line_missing_from_a_newer_export_is_gone(workspace):
     def drop_a_line(rows):
         header = rows[0]
         amount, delivered = header.index("Order Amount"), header.index("Delivered Time")
-        kept = [r for r in rows[2:] if not (r[0] == "576000000000000001" and r[header.index("SKU ID")].endswith("01"))]
+        # A clean export: without the fixture's two damaged rows, so nothing in it is unreadable.
+        clean = [r for r in rows[2:] if r[0].isdigit() and not r[header.index("Created Time")].startswith("31/02")]
+        kept = [r for r in clean if not (r[0] == "576000000000000001" and r[header.index("SKU ID")].endswith("01"))]
         for r in kept:
             if r[0] == "576000000000000001":
                 r[amount], r[delivered] = "9.98", "10/11/2026 10:00:00"
@@ -284,3 +286,17 @@ def test_a_later_repull_without_new_timestamps_wins(workspace):
     assert result.rows_kept == 2, result
     lines = _order(Store("demo").read("order_lines").to_pylist(), "576000000000000001")
     assert [str(l["order_refund_amount"]) for l in lines] == ["29.96", "29.96"]
+
+
+def test_an_unreadable_line_in_a_newer_export_keeps_its_older_readable_copy(workspace):
+    def mangle_one_line(rows):
+        for r in rows[2:]:
+            if r[0] == "576000000000000001" and r[5].endswith("01"):
+                r[0] = "5.76E+17"  # Excel damaged this line in the newer export
+        return rows
+
+    _ingest("demo", copy_fixture("orders_uk_small.csv", workspace / "in"))
+    _ingest("demo", _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in2" / "newer.csv", "utf-8", edit=mangle_one_line))
+    lines = _order(Store("demo").read("order_lines").to_pylist(), "576000000000000001")
+    assert [l["sku_id"] for l in lines] == ["1729000000000000001", "1729000000000000002"]
+    assert all(r["unaccounted"] == 0 for r in row_accounting("demo").to_pylist())

@@ -118,16 +118,19 @@ def _stored(store: Store, table: str, schema: pa.Schema) -> pa.Table:
     return store.read(table).cast(schema) if store.has(table) else _empty(schema)
 
 
-def _merge(store: Store, importer: Importer, staged: pa.Table) -> tuple[pa.Table, pa.Table]:
+def _merge(store: Store, importer: Importer, staged: pa.Table, files_with_quarantine: set[str]) -> tuple[pa.Table, pa.Table]:
     """Union stored and staged rows and keep, per group, the rows of its newest export.
 
     Newest = the export holding the group's latest event (row event times), then the later ingestion
-    run, then the later export date. Every row not kept is returned as excluded, with its rule.
+    run, then the later export date. A row missing from that export is gone (removed from the order),
+    unless that export had quarantined rows: then it may only be unreadable there, and the newest
+    readable copy is kept. Every row not kept is returned as excluded, with its rule.
     """
     existing = _stored(store, importer.table, importer.schema)
     con = duckdb.connect()
     con.register("existing_rows", existing)
     con.register("staged_rows", staged)
+    con.register("quarantined_files", pa.table({"file_id": pa.array(sorted(files_with_quarantine), pa.string())}))
     key = ", ".join(f'"{k}"' for k in importer.key)
     as_text = lambda cols: " || '/' || ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in cols)  # noqa: E731
     group = as_text(importer.group_key or importer.key)
@@ -148,18 +151,22 @@ def _merge(store: Store, importer: Importer, staged: pa.Table) -> tuple[pa.Table
     """)
     con.execute(f"""
         CREATE TEMP TABLE ranked AS
-        SELECT r.*, w.winner_file, r.file_id = w.winner_id AS from_winner,
-               row_number() OVER (PARTITION BY {key} ORDER BY r.file_id = w.winner_id DESC, r.source_row) AS rank_in_key
-        FROM all_rows r JOIN winners w USING (group_id)
+        SELECT *, bool_or(from_winner) OVER (PARTITION BY {key}) AS key_in_winner FROM (
+            SELECT r.*, w.winner_file, r.file_id = w.winner_id AS from_winner,
+                   w.winner_id IN (SELECT file_id FROM quarantined_files) AS winner_incomplete,
+                   row_number() OVER (PARTITION BY {key} ORDER BY r.file_id = w.winner_id DESC, r.row_event DESC NULLS LAST,
+                                      r.ingest_run DESC NULLS LAST, r.export_as_of DESC NULLS LAST, r.source_row) AS rank_in_key
+            FROM all_rows r JOIN winners w USING (group_id))
     """)
+    keep = "rank_in_key = 1 AND (from_winner OR (NOT key_in_winner AND winner_incomplete))"
     columns = ", ".join(f'"{c}"' for c in importer.schema.names)
-    kept = con.sql(f"SELECT {columns} FROM ranked WHERE from_winner AND rank_in_key = 1 ORDER BY {key}").to_arrow_table()
+    kept = con.sql(f"SELECT {columns} FROM ranked WHERE {keep} ORDER BY {key}").to_arrow_table()
     record_key = as_text(importer.key)
     dropped = con.sql(f"""
         SELECT file_id, source_file, source_row,
                CASE WHEN from_winner THEN 'duplicate_within_file' ELSE 'superseded_by_newer_export' END AS rule,
                {record_key} AS record_key, 'kept: ' || winner_file AS detail
-        FROM ranked WHERE NOT (from_winner AND rank_in_key = 1)
+        FROM ranked WHERE NOT ({keep})
     """).to_arrow_table()
     return kept.cast(importer.schema), dropped.cast(EXCLUDED_SCHEMA)
 
@@ -253,12 +260,15 @@ def _commit(store: Store, staged: list[_Staged]) -> None:
     updates: dict[str, pa.Table] = {}
     dropped_all = []
     run = store.manifest()["version"] + 1
+    stored_files = _stored(store, "files", FILES_SCHEMA)
+    with_quarantine = {f for f, q in zip(stored_files["file_id"].to_pylist(), stored_files["rows_quarantined"].to_pylist()) if q}
+    with_quarantine |= {i.ctx.file_id for i in staged if i.parsed.quarantine.num_rows}
     for item in staged:
         position = item.parsed.rows.schema.get_field_index("ingest_run")
         item.parsed.rows = item.parsed.rows.set_column(position, "ingest_run", pa.array([run] * item.parsed.rows.num_rows, pa.int64()))
     for importer in {id(i.importer): i.importer for i in staged}.values():
         rows = pa.concat_tables([i.parsed.rows for i in staged if i.importer is importer])
-        kept, dropped = _merge(store, importer, rows)
+        kept, dropped = _merge(store, importer, rows, with_quarantine)
         updates[importer.table] = kept
         dropped_all.append(dropped)
     dropped = pa.concat_tables(dropped_all)
