@@ -147,6 +147,12 @@ class WeeklyReport:
                 "aov_local": f"{t('aov', lang)} ({t('local_currency', lang)})", "gmv_net_change": t("change", lang)}
         return df[list(cols)].rename(columns=cols)
 
+    def top_sku_table(self) -> pd.DataFrame:
+        lang, cur = self.ctx.language, self.ctx.params.reporting_currency
+        return self.top_skus.rename(columns={
+            "seller_sku": t("seller_sku", lang), "product_name": t("product", lang), "markets": t("market", lang),
+            "sku_sales": f"{t('sku_sales', lang)} ({cur})", "units": t("units", lang), "orders": t("orders", lang)})
+
     def bridge(self) -> pd.DataFrame:
         lang, tot = self.ctx.language, self.total
         steps = [("gmv_gross", tot["gmv_gross"]), ("cancelled", -tot["cancelled_amount"]),
