@@ -66,6 +66,22 @@ def _is_kernel_start_failure(exc: Exception) -> bool:
     return any(s in text for s in ("Kernel didn't respond", "Kernel died before replying", "ZMQError", "Address already in use"))
 
 
+def _ipc_kernel_manager():
+    """A kernel manager on IPC sockets in a private temp folder: no TCP ports to race for in parallel runs."""
+    import tempfile
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            folder = Path(tempfile.gettempdir()) / "shopkpi-kernels"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            super().__init__(transport="ipc", ip=str(folder / uuid.uuid4().hex[:12]), **kwargs)
+
+    return IPCKernelManager
+
+
 def execute(name: str, parameters: dict, output: Path, timeout: int = CELL_TIMEOUT_S) -> None:
     import papermill
 
@@ -76,6 +92,7 @@ def execute(name: str, parameters: dict, output: Path, timeout: int = CELL_TIMEO
             papermill.execute_notebook(
                 str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
                 execution_timeout=timeout, start_timeout=120, progress_bar=False, log_output=False,
+                kernel_manager_class=_ipc_kernel_manager(),
             )
             return
         except Exception as exc:  # papermill wraps kernel errors in several types
