@@ -300,3 +300,15 @@ def test_an_unreadable_line_in_a_newer_export_keeps_its_older_readable_copy(work
     lines = _order(Store("demo").read("order_lines").to_pylist(), "576000000000000001")
     assert [l["sku_id"] for l in lines] == ["1729000000000000001", "1729000000000000002"]
     assert all(r["unaccounted"] == 0 for r in row_accounting("demo").to_pylist())
+
+
+def test_header_cell_with_a_line_break(workspace):
+    def wrap_header(rows):
+        rows[0][rows[0].index("Product Name")] = "Product\nName"
+        return rows
+
+    file = _rewrite(FIXTURES / "orders_uk_small.csv", workspace / "in" / "wrapped.csv", "utf-8", edit=wrap_header)
+    [result] = _ingest("demo", file).files
+    assert (result.rows_in, result.rows_kept, result.rows_quarantined, result.rows_excluded) == (7, 4, 2, 1)
+    names = {l["product_name"] for l in Store("demo").read("order_lines").to_pylist()}
+    assert "Silicone lid set" in names

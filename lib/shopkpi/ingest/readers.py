@@ -84,7 +84,9 @@ def read_csv(path: Path) -> RawTable:
         raise InputFileError(path, "file is empty")
     encoding = sniff_encoding(head, path)
     delimiter = sniff_delimiter(_decoded_head(path, encoding), path)
-    header_line = next(csv.reader(io.StringIO(_decoded_head(path, encoding).lstrip("\ufeff")), delimiter=delimiter))
+    header_reader = csv.reader(io.StringIO(_decoded_head(path, encoding).lstrip("\ufeff")), delimiter=delimiter)
+    header_line = next(header_reader)
+    header_physical_lines = header_reader.line_num  # a quoted header cell may span lines
     headers = [h.strip() for h in header_line]
     if not any(headers):
         raise InputFileError(path, "the first row is empty; expected column headers", row=1)
@@ -99,7 +101,7 @@ def read_csv(path: Path) -> RawTable:
             path,
             read_options=pacsv.ReadOptions(
                 encoding="utf8" if encoding == "utf-8" else encoding,
-                skip_rows=1,
+                skip_rows=header_physical_lines,
                 column_names=[f"c{i}" for i in range(len(headers))],
                 block_size=1 << 24,
             ),
