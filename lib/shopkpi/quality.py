@@ -52,3 +52,17 @@ def exclusion_summary(client: str) -> pd.DataFrame:
     if not store.has("excluded"):
         return pd.DataFrame()
     return store.connect().sql("SELECT rule, count(*) AS rows FROM excluded GROUP BY ALL ORDER BY rows DESC").df()
+
+
+def write_ingest_artifact(ctx, report, accounting: pd.DataFrame) -> None:
+    """The ingest notebook's artifact; then fail the run if any file could not be stored."""
+    from shopkpi import artifacts
+
+    artifacts.write_json(ctx.artifacts_dir / "ingest.json", {
+        "client": ctx.client, "files": file_inventory(ctx.client).to_dict(orient="records"),
+        "row_accounting": accounting.to_dict(orient="records"),
+        "quarantine": quarantine_summary(ctx.client).to_dict(orient="records"),
+        "failed_files": [f.__dict__ for f in report.failed],
+    })
+    if report.failed:
+        raise ShopkpiError(f"{len(report.failed)} file(s) failed to ingest: " + "; ".join(f.message for f in report.failed))

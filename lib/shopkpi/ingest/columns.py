@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import ImportContext, Problems, market_reference
+from shopkpi.ingest.rows import ImportContext, Problems, column_of, market_reference
 from shopkpi.ingest.values import (
     MONEY_TYPE,
     ZERO_DECIMAL_CURRENCIES,
@@ -58,7 +58,7 @@ def typed_columns(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problem
     used_format = None
 
     def column(name: str) -> pa.Array:
-        return raw.records.column(match.mapping[name]) if name in match.mapping else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     codes = sorted(set(market.drop_null().to_pylist()) & {m.code for m in ctx.params.markets})
     for name, kind in spec.items():

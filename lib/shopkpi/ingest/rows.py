@@ -100,6 +100,24 @@ class Problems:
         return pa.table({"file_id": [ctx.file_id] * n, "source_file": [ctx.source_file] * n, **merged}, schema=QUARANTINE_SCHEMA)
 
 
+def column_of(raw: RawTable, match: HeaderMatch, name: str) -> pa.Array:
+    """A file's column by canonical name; all nulls when the file does not have it."""
+    return raw.records.column(match.mapping[name]) if name in match.mapping else pa.nulls(raw.records.num_rows, pa.string())
+
+
+def currency_to_market(currency: pa.Array, params) -> pa.Array:
+    """Market per row from a currency code used by exactly one of the client's markets (GBP -> UK).
+
+    A currency shared by two markets (EUR) cannot tell them apart and gives null.
+    """
+    users: dict[str, list[str]] = {}
+    for market in params.markets:
+        users.setdefault(market.currency, []).append(market.code)
+    single = {cur: codes[0] for cur, codes in users.items() if len(codes) == 1}
+    return pc.take(pa.array(list(single.values()), pa.string()),
+                   pc.index_in(pc.utf8_upper(currency), pa.array(list(single), pa.string())))
+
+
 def non_data_rows(raw: RawTable, key_column: int) -> tuple[pa.Array, pa.Array]:
     """Description row, totals/footer rows and blank rows -> (mask, rule per row)."""
     n = raw.records.num_rows

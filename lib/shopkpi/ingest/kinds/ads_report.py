@@ -23,6 +23,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     finish,
     non_data_rows,
     provenance_columns,
@@ -67,14 +68,13 @@ def _currency_from_headers(raw: RawTable, match: HeaderMatch) -> str | None:
 
 
 def parse_ads_report(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parsed:
-    records, cols = raw.records, match.mapping
-    n = records.num_rows
+    cols = match.mapping
     # The day column comes first in the export, so it also holds "Total of N results" on the totals row.
     skip, skip_rule = non_data_rows(raw, cols["report_date"])
     problems = Problems(raw, match, skip)
 
     def column(name: str) -> pa.Array:
-        return records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     suffix = _currency_from_headers(raw, match)
     stated = pc.utf8_upper(clean_text(column("currency")))

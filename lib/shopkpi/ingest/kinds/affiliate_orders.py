@@ -20,6 +20,8 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
+    currency_to_market,
     excluded_table,
     market_of_rows,
     non_data_rows,
@@ -73,12 +75,7 @@ def market_of_currency(currency: pa.Array, ctx: ImportContext, hint_first: bool 
     """
     if hint_first and ctx.market_hint:
         return pa.array([ctx.market_hint] * len(currency), pa.string())
-    users: dict[str, list[str]] = {}
-    for market in ctx.params.markets:
-        users.setdefault(market.currency, []).append(market.code)
-    single = {cur: codes[0] for cur, codes in users.items() if len(codes) == 1}
-    found = pc.take(pa.array(list(single.values()), pa.string()),
-                    pc.index_in(pc.utf8_upper(clean_text(currency)), pa.array(list(single), pa.string())))
+    found = currency_to_market(clean_text(currency), ctx.params)
     codes = [m.code for m in ctx.params.markets]
     fallback = ctx.market_hint or (codes[0] if len(codes) == 1 else None)
     return pc.fill_null(found, fallback) if fallback else found
@@ -92,13 +89,12 @@ def parse_yes_no(values: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 def parse_affiliate_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parsed:
-    records, cols, params = raw.records, match.mapping, ctx.params
-    n = records.num_rows
+    cols, params = match.mapping, ctx.params
     skip, skip_rule = non_data_rows(raw, cols["order_id"])
     problems = Problems(raw, match, skip)
 
     def column(name: str) -> pa.Array:
-        return records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     # Market: the Country column if the export has one, else the Currency column (GBP -> UK).
     currency = pc.utf8_upper(clean_text(column("currency")))

@@ -10,13 +10,14 @@ import pyarrow.compute as pc
 from shopkpi.ingest.columns import typed_columns
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.kinds.video_data import build_rows, column_of
+from shopkpi.ingest.kinds.video_data import build_rows
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import (
     PROVENANCE,
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     excluded_table,
     non_data_rows,
     provenance_columns,

@@ -20,6 +20,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     finish,
     market_reference,
     non_data_rows,
@@ -112,7 +113,7 @@ def parse_inventory_plan(raw: RawTable, match: HeaderMatch, ctx: ImportContext) 
     n = records.num_rows
 
     def column(name: str) -> pa.Array:
-        return records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     skip, skip_rule = non_data_rows(raw, cols["seller_sku"])
     # A first SKU with spaces ("Blue Mug 300ml") looks like a description sentence; a stock count says it is data.

@@ -16,6 +16,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     finish,
     market_of_rows,
     non_data_rows,
@@ -58,13 +59,12 @@ def _flag(text: pa.Array, pattern: str) -> pa.Array:
 
 
 def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parsed:
-    records, cols, params = raw.records, match.mapping, ctx.params
-    n = records.num_rows
+    cols, params = match.mapping, ctx.params
     skip, skip_rule = non_data_rows(raw, cols["order_id"])
     problems = Problems(raw, match, skip)
 
     def column(name: str) -> pa.Array:
-        return records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     out: dict[str, pa.Array] = {}
     out["order_id"], failed = check_id(column("order_id"), (15, 20))

@@ -15,6 +15,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     excluded_table,
     non_data_rows,
     provenance_columns,
@@ -54,7 +55,7 @@ def parse_sales_lines(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> 
     problems = Problems(raw, match, skip)
 
     def column(name: str) -> pa.Array:
-        return raw.records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     out: dict[str, pa.Array] = {"order_id": clean_text(column("order_id")), "sku": clean_text(column("sku")),
                                 "product_name": clean_text(column("product_name")), "status": clean_text(column("status")),

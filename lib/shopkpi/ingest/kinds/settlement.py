@@ -21,6 +21,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     finish,
     market_reference,
     non_data_rows,
@@ -78,14 +79,13 @@ def header_block(metadata_rows: list[list[str]]) -> dict[str, str]:
 
 
 def parse_settlement(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parsed:
-    records, cols, params = raw.records, match.mapping, ctx.params
-    n = records.num_rows
+    cols, params = match.mapping, ctx.params
     skip, skip_rule = non_data_rows(raw, cols["order_adjustment_id"])
     problems = Problems(raw, match, skip)
     block = header_block(raw.metadata_rows)
 
     def column(name: str) -> pa.Array:
-        return records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     currency = pc.coalesce(pc.utf8_upper(clean_text(column("currency"))),
                            pa.scalar(block.get("currency", "").upper() or None, pa.string()))

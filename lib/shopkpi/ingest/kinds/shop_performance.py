@@ -18,6 +18,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     excluded_table,
     market_of_rows,
     market_reference,
@@ -145,7 +146,7 @@ def parse_shop_performance(raw: RawTable, match: HeaderMatch, ctx: ImportContext
     problems = Problems(raw, match, skip)
 
     def column(name: str) -> pa.Array:
-        return records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     market, shop_name = shop_market(raw, match, ctx)
     client_codes = pa.array([m.code for m in ctx.params.markets])

@@ -17,6 +17,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     finish,
     non_data_rows,
     provenance_columns,
@@ -46,11 +47,10 @@ def parse_flag(values: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def parse_stock_history(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parsed:
     raw = without_midnight(raw, match, ["date"])
-    records, cols = raw.records, match.mapping
-    n = records.num_rows
+    cols = match.mapping
 
     def column(name: str) -> pa.Array:
-        return records.column(cols[name]) if name in cols else pa.nulls(n, pa.string())
+        return column_of(raw, match, name)
 
     skip, skip_rule = non_data_rows(raw, cols["date"])
     problems = Problems(raw, match, skip)

@@ -19,6 +19,8 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
+    currency_to_market,
     excluded_table,
     market_reference,
     non_data_rows,
@@ -38,11 +40,6 @@ _MARK_CURRENCY = {"US$": "USD", "$": "USD", "S$": "SGD", "RM": "MYR", "Rp": "IDR
 _ABBREVIATED = r"^\s*[0-9][0-9.,]*\s*[KkMmBb]\s*$"
 
 
-def column_of(raw: RawTable, match: HeaderMatch, name: str) -> pa.Array:
-    n = raw.records.num_rows
-    return raw.records.column(match.mapping[name]) if name in match.mapping else pa.nulls(n, pa.string())
-
-
 def market_from_money(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problems: Problems,
                       money_columns: list[str]) -> tuple[pa.Array, pa.Array]:
     """(market, currency) per row, read from currency symbols in money cells ("£205.33", "฿1,205.00").
@@ -54,15 +51,13 @@ def market_from_money(raw: RawTable, match: HeaderMatch, ctx: ImportContext, pro
     by_currency: dict[str, list[str]] = {}
     for m in params.markets:
         by_currency.setdefault(m.currency, []).append(m.code)
-    # A currency shared by two of the client's markets (EUR) cannot tell them apart.
-    unique = {cur: codes[0] for cur, codes in by_currency.items() if len(codes) == 1}
     mark = pa.nulls(n, pa.string())
     for name in money_columns:
         found = pc.struct_field(pc.extract_regex(clean_text(column_of(raw, match, name)), _CURRENCY_MARK), "mark")
         mark = pc.coalesce(mark, found)
     currency = pc.coalesce(pc.take(pa.array(list(_MARK_CURRENCY.values())), pc.index_in(mark, pa.array(list(_MARK_CURRENCY)))),
                            mark)
-    market = pc.take(pa.array(list(unique.values()), pa.string()), pc.index_in(currency, pa.array(list(unique), pa.string())))
+    market = currency_to_market(currency, params)
     problems.note(pc.and_(pc.is_valid(currency), pc.is_null(market)), money_columns[0],
                   f"currency is not one of this client's markets {sorted(by_currency)}", column_of(raw, match, money_columns[0]))
     seen = set(market.drop_null().to_pylist())
@@ -70,8 +65,8 @@ def market_from_money(raw: RawTable, match: HeaderMatch, ctx: ImportContext, pro
     fallback = None
     if len(seen) == 1:
         fallback = seen.pop()
-    elif len(suffixes) == 1 and suffixes & set(unique):
-        fallback = unique[suffixes.pop()]
+    elif len(suffixes) == 1 and (from_suffix := currency_to_market(pa.array(list(suffixes)), params)[0].as_py()):
+        fallback = from_suffix
     elif ctx.market_hint:
         fallback = ctx.market_hint
     elif len(params.markets) == 1:

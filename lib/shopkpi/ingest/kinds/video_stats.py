@@ -23,7 +23,6 @@ from shopkpi.ingest.kinds.video_data import (
     WALL_CLOCK,
     abbreviated,
     build_rows,
-    column_of,
     creator_handles,
 )
 from shopkpi.ingest.readers import RawTable
@@ -32,6 +31,7 @@ from shopkpi.ingest.rows import (
     ImportContext,
     Parsed,
     Problems,
+    column_of,
     excluded_table,
     non_data_rows,
     provenance_columns,
