@@ -21,6 +21,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_REAL = PROJECT.parent / "shared" / "data" / "real"
 DEMO_TEST_SCALE = 0.02
+# Analyses are validated against the generator's truth on a larger demo (about 20 s to build).
+DEMO_VALIDATION_SCALE = 0.3
 
 
 @contextlib.contextmanager
@@ -67,6 +69,24 @@ def demo_run(tmp_path_factory):
         report = ingest("demo", load_client_params("demo"))
         period, results = run_pipeline("demo")
         yield {"root": root, "summary": summary, "ingest": report, "period": period, "results": results}
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """A demo client at validation scale, generated and ingested (no notebooks run), once per session.
+
+    Yields the workspace root with SHOPKPI_WORKSPACE pointing at it; truth is in data/demo/truth/truth.json.
+    Tests must not write into its store; write outputs under their own period or tmp_path.
+    """
+    from shopkpi.demo import generate_demo_client
+    from shopkpi.ingest.pipeline import ingest
+    from shopkpi.params import load_client_params
+
+    root = make_workspace(tmp_path_factory.mktemp("validation_ws"))
+    with workspace_env(str(root)):
+        generate_demo_client(paths.client_data_dir("demo"), seed=42, scale=DEMO_VALIDATION_SCALE)
+        ingest("demo", load_client_params("demo"))
+        yield root
 
 
 def copy_fixture(name: str, dest: Path) -> Path:
