@@ -56,7 +56,7 @@ def workspace(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
+def demo_run_session(tmp_path_factory):
     """A small demo client generated, ingested and run through every notebook, once per session."""
     from shopkpi.demo import generate_demo_client
     from shopkpi.ingest.pipeline import ingest
@@ -68,16 +68,19 @@ def demo_run(tmp_path_factory):
         summary = generate_demo_client(paths.client_data_dir("demo"), seed=7, scale=DEMO_TEST_SCALE)
         report = ingest("demo", load_client_params("demo"))
         period, results = run_pipeline("demo")
-        yield {"root": root, "summary": summary, "ingest": report, "period": period, "results": results}
+    return {"root": root, "summary": summary, "ingest": report, "period": period, "results": results}
+
+
+@pytest.fixture
+def demo_run(demo_run_session, monkeypatch):
+    """The session's small demo run, with SHOPKPI_WORKSPACE pointing at it for this test."""
+    monkeypatch.setenv(paths.WORKSPACE_ENV, str(demo_run_session["root"]))
+    return demo_run_session
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory):
-    """A demo client at validation scale, generated and ingested (no notebooks run), once per session.
-
-    Yields the workspace root with SHOPKPI_WORKSPACE pointing at it; truth is in data/demo/truth/truth.json.
-    Tests must not write into its store; write outputs under their own period or tmp_path.
-    """
+def demo_store_session(tmp_path_factory):
+    """A demo client at validation scale (seed 42), generated and ingested, no notebooks run; once per session."""
     from shopkpi.demo import generate_demo_client
     from shopkpi.ingest.pipeline import ingest
     from shopkpi.params import load_client_params
@@ -86,7 +89,17 @@ def demo_store(tmp_path_factory):
     with workspace_env(str(root)):
         generate_demo_client(paths.client_data_dir("demo"), seed=42, scale=DEMO_VALIDATION_SCALE)
         ingest("demo", load_client_params("demo"))
-        yield root
+    return root
+
+
+@pytest.fixture
+def demo_store(demo_store_session, monkeypatch):
+    """Workspace root of the validation-scale demo, with SHOPKPI_WORKSPACE pointing at it for this test.
+
+    Truth is in data/demo/truth/truth.json. Never write into its store; write outputs under tmp_path.
+    """
+    monkeypatch.setenv(paths.WORKSPACE_ENV, str(demo_store_session))
+    return demo_store_session
 
 
 def copy_fixture(name: str, dest: Path) -> Path:

@@ -44,9 +44,9 @@ def _wait_until_serving(url: str, process, log, timeout: float = 90.0) -> None:
 
 
 @pytest.fixture(scope="module")
-def voila_server(demo_run, tmp_path_factory):
+def voila_server(demo_run_session, tmp_path_factory):
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with workspace_env(demo_run["root"]):
+    with workspace_env(demo_run_session["root"]):
         process, url, token = serve.start("demo", log=log)
         try:
             _wait_until_serving(url.split("?")[0] + "api/status", process, log)
