@@ -45,7 +45,7 @@ def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace)
     assert failed_nb.metadata.papermill.get("exception") is True  # kept, with the error in it
     demo = json.loads(next((batch_workspace / "outputs" / "demo").glob("*/manifest.json")).read_text())
     assert demo["status"] == "ok" and demo["row_counts"]["order_lines"] > 0 and demo["input_hashes"]
-    assert [n["notebook"] for n in demo["notebooks"]] == ["01_ingest", "02_clean", "06_review_report"]
+    assert [n["notebook"] for n in demo["notebooks"]] == ["01_ingest", "02_clean", "08_review_report"]
 
 
 def test_unchanged_client_is_skipped_and_force_reruns(batch_workspace):
@@ -58,7 +58,7 @@ def test_unchanged_client_is_skipped_and_force_reruns(batch_workspace):
     with open(raw / "resent_copy.csv", "a", encoding="utf-8") as fh:
         fh.write("\n")
     out = _batch(batch_workspace, "--clients", "demo")
-    assert out.returncode == 0 and "06_review_report     ok" in out.stdout, out.stdout
+    assert out.returncode == 0 and "08_review_report     ok" in out.stdout, out.stdout
     assert "demo                 skipped" not in out.stdout
 
 

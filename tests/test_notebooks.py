@@ -33,7 +33,7 @@ def test_outputs_land_in_the_client_period_folder(demo_run):
 
 
 def test_html_reports_have_no_code(demo_run):
-    html = (paths.period_outputs_dir("demo", demo_run["period"]) / "06_review_report.html").read_text(encoding="utf-8")
+    html = (paths.period_outputs_dir("demo", demo_run["period"]) / "08_review_report.html").read_text(encoding="utf-8")
     assert "build_weekly_report" not in html and "resolve_run" not in html
     assert "周度经营复盘" in html  # demo client's language is zh
 
@@ -57,7 +57,7 @@ def test_unknown_parameter_is_refused_before_running(demo_run):
     from shopkpi.runner import execute
 
     with pytest.raises(ParamsError, match="unknown parameter"):
-        execute("06_review_report", {"client": "demo", "period": demo_run["period"], "languag": "en"},
+        execute("08_review_report", {"client": "demo", "period": demo_run["period"], "languag": "en"},
                 paths.period_outputs_dir("demo", demo_run["period"]) / "never.ipynb")
 
 
@@ -65,7 +65,7 @@ def test_english_report_renders(demo_run, tmp_path):
     from shopkpi.runner import execute, render_html
 
     out = tmp_path / "report_en.ipynb"
-    execute("06_review_report", {"client": "demo", "period": demo_run["period"], "language": "en"}, out)
+    execute("08_review_report", {"client": "demo", "period": demo_run["period"], "language": "en"}, out)
     html = render_html(out, tmp_path / "report_en.html").read_text(encoding="utf-8")
     assert "Weekly business review" in html and "周度" not in html
 
