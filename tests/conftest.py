@@ -44,6 +44,7 @@ def make_workspace(root: Path, clients=("demo",)) -> Path:
     template = (PROJECT / "params" / "demo.yaml").read_text(encoding="utf-8")
     for client in clients:
         (root / "params" / f"{client}.yaml").write_text(template.replace("client: demo", f"client: {client}"), encoding="utf-8")
+    shutil.copytree(PROJECT / "params" / "targets", root / "params" / "targets", dirs_exist_ok=True)
     return root
 
 

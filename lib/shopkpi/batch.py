@@ -60,7 +60,13 @@ def input_hashes(client: str) -> dict[str, str]:
 
 
 def _params_hash(client: str, parameters: dict) -> str:
+    """The client's params, the targets file they name, and the run parameters: a change in any re-runs the client."""
+    from shopkpi.params import load_client_params
+
     text = paths.params_file(client).read_bytes() + json.dumps(parameters, sort_keys=True).encode()
+    targets_file = load_client_params(client).targets_file
+    if targets_file:
+        text += (paths.params_dir() / targets_file).read_bytes()
     return hashlib.sha256(text).hexdigest()[:20]
 
 

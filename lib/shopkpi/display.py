@@ -47,3 +47,8 @@ def rules_dictionary() -> pd.DataFrame:
 
 def note(text: str) -> None:
     display(HTML(f'<p style="color:#555">{text}</p>'))
+
+
+def show(obj) -> None:
+    """Display a table or figure from inside a loop or branch, where a cell's last value is not shown."""
+    display(obj)

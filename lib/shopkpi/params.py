@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopkpi import paths
 from shopkpi.errors import ParamsError
 from shopkpi.periods import Period, parse_period
+from shopkpi.targets.config import TargetsConfig
 
 Language = Literal["zh", "en"]
 
@@ -90,6 +91,8 @@ class ClientParams(_Strict):
     fx: list[FxRate] = Field(default_factory=list)
     report: ReportOptions = ReportOptions()
     sales_lines: SalesLinesMapping | None = None
+    targets: TargetsConfig = TargetsConfig()
+    targets_file: str | None = Field(default=None, description="a YAML of targets beside this file (params/...), merged into `targets`")
 
     @model_validator(mode="after")
     def _consistent(self) -> "ClientParams":
@@ -103,6 +106,9 @@ class ClientParams(_Strict):
             raise ValueError(f"fx: no rate to {self.reporting_currency} for {', '.join(missing)}")
         if self.sales_lines and self.sales_lines.market not in codes:
             raise ValueError(f"sales_lines.market {self.sales_lines.market!r} is not one of the markets {codes}")
+        strays = sorted({i.market for i in self.targets.items if i.market} - set(codes))
+        if strays:
+            raise ValueError(f"targets: market(s) {strays} are not among the markets {codes}")
         return self
 
     def market(self, code: str) -> Market:
@@ -130,6 +136,31 @@ def _format_validation_error(source: Path, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _merge_targets_file(source: Path, raw: dict) -> dict:
+    """`targets_file` (a sheet of targets kept apart from the client's settings): lists appended, keys added."""
+    name = str(raw["targets_file"])
+    file = (source.parent / name).resolve()
+    if source.parent.resolve() not in file.parents:
+        raise ParamsError(f"{source}: targets_file {name!r} must be a file inside {source.parent}")
+    if not file.exists():
+        raise ParamsError(f"{source}: targets_file {name!r} does not exist ({file})")
+    try:
+        extra = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{file}: not valid YAML: {exc}") from None
+    if not isinstance(extra, dict):
+        raise ParamsError(f"{file}: expected a mapping like `items: [...]`, got {type(extra).__name__}")
+    merged = dict(raw.get("targets") or {})
+    for key, value in extra.items():
+        if isinstance(value, list):
+            merged[key] = list(merged.get(key) or []) + value
+        elif key in merged:
+            raise ParamsError(f"{file}: {key!r} is also set under `targets:` in {source.name}; set it in one place")
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_client_params(client: str) -> ClientParams:
     """Read and validate params/<client>.yaml."""
     source = paths.params_file(client)
@@ -142,6 +173,8 @@ def load_client_params(client: str) -> ClientParams:
         raise ParamsError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: expected a mapping of parameters, got {type(raw).__name__}")
+    if raw.get("targets_file"):
+        raw = {**raw, "targets": _merge_targets_file(source, raw)}
     try:
         params = ClientParams.model_validate(raw)
     except ValidationError as exc:

@@ -16,13 +16,14 @@ from shopkpi.errors import ParamsError
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 @dataclass(frozen=True, order=True)
 class Period:
     start: dt.date
     end: dt.date  # inclusive
-    kind: Literal["week", "month"]
+    kind: Literal["week", "month", "quarter"]
     name: str
 
     @property
@@ -47,8 +48,15 @@ def month_of(day: dt.date) -> Period:
     return Period(day.replace(day=1), day.replace(day=last), "month", f"{day.year}-{day.month:02d}")
 
 
+def quarter_of(day: dt.date) -> Period:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = dt.date(day.year, first_month, 1)
+    end = month_of(dt.date(day.year, first_month + 2, 1)).end
+    return Period(start, end, "quarter", f"{day.year}-Q{(first_month - 1) // 3 + 1}")
+
+
 def period_containing(day: dt.date, kind: str) -> Period:
-    return week_of(day) if kind == "week" else month_of(day)
+    return {"week": week_of, "month": month_of, "quarter": quarter_of}[kind](day)
 
 
 def parse_period(text: str) -> Period:
@@ -61,7 +69,9 @@ def parse_period(text: str) -> Period:
         if not 1 <= int(m[2]) <= 12:
             raise ParamsError(f"period {text!r}: month must be 01-12")
         return month_of(dt.date(int(m[1]), int(m[2]), 1))
-    raise ParamsError(f"period {text!r} is not valid: use an ISO week like 2026-W46 or a month like 2026-11")
+    if m := _QUARTER.match(text):
+        return quarter_of(dt.date(int(m[1]), 3 * int(m[2]) - 2, 1))
+    raise ParamsError(f"period {text!r} is not valid: use an ISO week like 2026-W46, a month like 2026-11 or a quarter like 2026-Q4")
 
 
 def latest_complete_week_before(last_day_with_data: dt.date) -> Period:

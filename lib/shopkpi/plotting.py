@@ -9,12 +9,21 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib import font_manager
 
-_CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC", "SimHei"]
+_CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC", "SimHei"]
+_CJK_FILE_HINTS = ("NotoSansCJK", "wqy", "SourceHanSans")
 
 
 def cjk_font() -> str | None:
     available = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in available), None)
+    found = next((name for name in _CJK_FONTS if name in available), None)
+    if found is None:
+        # matplotlib's font cache predates fonts installed later (e.g. by .ci/run): register them directly.
+        for path in font_manager.findSystemFonts():
+            if any(hint in path for hint in _CJK_FILE_HINTS):
+                font_manager.fontManager.addfont(path)
+        available = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((name for name in _CJK_FONTS if name in available), None)
+    return found
 
 
 def setup() -> None:

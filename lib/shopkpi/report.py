@@ -19,7 +19,8 @@ KPI_KEYS = ["gmv_gross", "gmv_net", "orders", "units", "aov", "refund_amount"]
 COUNT_KPIS = {"orders", "units"}
 
 
-def _register_fx(con: duckdb.DuckDBPyConnection, params) -> None:
+def register_fx(con: duckdb.DuckDBPyConnection, params) -> None:
+    """A temp table `fx` (currency, valid_from, rate) for ASOF joins; refuses orders older than the first rate."""
     rows = [(f.currency, f.valid_from, f.rate) for f in params.fx]
     rows.append((params.reporting_currency, dt.date(1970, 1, 1), 1.0))
     con.execute("CREATE OR REPLACE TEMP TABLE fx (currency VARCHAR, valid_from DATE, rate DOUBLE)")
@@ -192,7 +193,7 @@ class WeeklyReport:
 
 def build_weekly_report(ctx: RunContext) -> WeeklyReport:
     con = connect_clean(ctx.client)
-    _register_fx(con, ctx.params)
+    register_fx(con, ctx.params)
     period, previous = ctx.period, ctx.period.previous()
     by_market, prev_by_market = kpis_by_market(con, period), kpis_by_market(con, previous)
     return WeeklyReport(

@@ -13,7 +13,7 @@ from shopkpi.errors import ParamsError
 from shopkpi.params import resolve_run
 
 # Dependency order: each notebook may read the artifacts of those before it.
-PIPELINE = ["01_ingest", "02_clean", "08_review_report"]
+PIPELINE = ["01_ingest", "02_clean", "07_kpi_targets", "08_review_report"]
 RUN_PARAMETERS = {"client", "period", "language"}
 KERNEL = "python3"
 CELL_TIMEOUT_S = 900

@@ -1,0 +1,1 @@
+"""KPI targets: the target tree from params, actuals, attainment, pace and scorecards."""

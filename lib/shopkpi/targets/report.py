@@ -1,0 +1,164 @@
+"""Everything the KPI notebook shows and leaves behind: evaluated targets, gaps, leaderboards, alerts, targets.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from shopkpi import artifacts
+from shopkpi.clean import connect_clean
+from shopkpi.dictionary import t
+from shopkpi.errors import NoDataError
+from shopkpi.params import RunContext
+from shopkpi.report import register_fx
+from shopkpi.targets.actuals import KPIS, daily_actuals
+from shopkpi.targets.progress import bottom_up_gaps, evaluate, stage_templates
+from shopkpi.targets.scorecard import leaderboard, vendor_scorecard
+
+ALERT_STATUSES = {"off_pace": "warning", "missed": "critical", "at_risk": "info"}
+
+
+@dataclass
+class TargetsReport:
+    ctx: RunContext
+    actuals: pd.DataFrame
+    evaluated: pd.DataFrame
+    gaps: pd.DataFrame
+    leaderboards: dict[str, pd.DataFrame]
+    vendors: pd.DataFrame
+
+    def tree(self, include_persons: bool = False) -> pd.DataFrame:
+        """The KPI tree for reading: one row per target, indented by level, labels in the report language."""
+        lang, ev = self.ctx.language, self.evaluated
+        if ev.empty:
+            return pd.DataFrame()
+        if not include_persons:
+            ev = ev[ev["level"] != "person"]
+        return pd.DataFrame({
+            t("period", lang): ev["period"],
+            t("kpi", lang): ev["kpi"].map(lambda k: t(k, lang)),
+            t("target_node", lang): ["\u2003" * d + n for d, n in zip(ev["depth"], ev["node"])],
+            t("target", lang): [format_value(k, v) for k, v in zip(ev["kpi"], ev["target"])],
+            t("actual", lang): [format_value(k, v) for k, v in zip(ev["kpi"], ev["actual"])],
+            t("attainment", lang): ev["attainment"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
+            t("time_elapsed", lang): ev["elapsed_share"].map(lambda v: f"{v:.0%}"),
+            t("projection", lang): [projection_text(r) for r in ev.itertuples()],
+            t("needed_per_day", lang): [format_value(k, v) if pd.notna(v) else "–" for k, v in zip(ev["kpi"], ev["needed_per_day"])],
+            t("status", lang): ev["status"].map(lambda s: t(f"status_{s}", lang)),
+            t("target_source", lang): ev["source"].map(lambda s: t(f"source_{s}", lang)),
+        })
+
+    def gap_table(self) -> pd.DataFrame:
+        lang = self.ctx.language
+        names = {"period": "period", "kpi": "kpi", "node": "target_node", "target": "target", "children": "children",
+                 "children_sum": "children_sum", "gap": "gap", "sources": "target_source"}
+        if self.gaps.empty:
+            return pd.DataFrame(columns=[t(v, lang) for v in names.values()])
+        df = self.gaps.assign(kpi=self.gaps["kpi"].map(lambda k: t(k, lang)),
+                              sources=self.gaps["sources"].map(lambda s: ", ".join(t(f"source_{x}", lang) for x in s.split(", "))))
+        return df[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
+
+    def leaderboard_table(self, team: str, top: int = 15) -> pd.DataFrame:
+        lang = self.ctx.language
+        board = self.leaderboards[team].head(top)
+        names = {"rank": "rank", "market": "market", "person": "person"} | {k: k for k in board.columns if k in KPIS} | {
+            "points": "points", "targets": "targets_count", "targets_met": "targets_met"}
+        return board[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
+
+    def vendor_table(self) -> pd.DataFrame:
+        lang = self.ctx.language
+        if self.vendors.empty:
+            return pd.DataFrame()
+        names = {"vendor": "vendor", "people": "people", "active_people": "active_people", "gmv": "creator_gmv",
+                 "videos_posted": "videos_posted", "live_hours": "live_hours", "gmv_per_video": "gmv_per_video"}
+        df = self.vendors.assign(vendor=self.vendors["vendor"].replace("", t("in_house", lang)))
+        return df[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
+
+    def summary(self) -> list[str]:
+        lang, ev = self.ctx.language, self.evaluated
+        if ev.empty:
+            return [t("no_targets", lang)]
+        top = ev[ev["level"] != "person"]
+        lines = [t("targets_summary", lang, total=len(top), met=int(top["status"].isin(["met", "on_track"]).sum()),
+                   behind=int(top["status"].isin(["off_pace", "missed", "behind"]).sum()))]
+        for r in top[top["status"].isin(["off_pace", "missed"])].itertuples():
+            lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=r.node, period=r.period,
+                           attainment=f"{r.attainment:.0%}" if pd.notna(r.attainment) else "–",
+                           projection=projection_text(r), target=format_value(r.kpi, r.target),
+                           needed=format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–"))
+        return lines
+
+    def alerts(self) -> list[dict]:
+        """KPI-pace alerts in the shop-health alert schema, for alerts.json."""
+        out = []
+        for r in self.evaluated[self.evaluated["status"].isin(list(ALERT_STATUSES))].itertuples():
+            if r.level == "person":
+                continue
+            out.append({
+                "id": f"kpi_pace:{r.period}:{r.kpi}:{r.node}", "kind": "kpi_pace", "market": r.market or None,
+                "metric": r.kpi, "period": r.period, "severity": ALERT_STATUSES[r.status],
+                "value": r.actual, "threshold": r.target, "comparator": ">=",
+                "trend": {"projection": r.projection, "projection_low": r.projection_low, "projection_high": r.projection_high},
+                "evidence": {"node": r.node, "as_of": r.as_of, "attainment": r.attainment, "elapsed_share": r.elapsed_share,
+                             "needed_per_day": r.needed_per_day},
+                "action": {lang: t("action_kpi_pace", lang, kpi=t(r.kpi, lang), node=r.node,
+                                   needed=format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–")
+                           for lang in ("en", "zh")},
+                "source": "computed",
+            })
+        return out
+
+    def payload(self) -> dict:
+        ctx = self.ctx
+        return {
+            "client": ctx.client, "period": ctx.period.name, "period_start": ctx.period.start, "period_end": ctx.period.end,
+            "reporting_currency": ctx.params.reporting_currency, "language": ctx.language,
+            "stage": ctx.params.targets.stage, "summary": self.summary(),
+            "targets": records(self.evaluated), "bottom_up_gaps": records(self.gaps),
+            "leaderboards": {team: records(board) for team, board in self.leaderboards.items()},
+            "vendors": records(self.vendors), "alerts": self.alerts(),
+            "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    return [] if df is None or df.empty else df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+def format_value(kpi: str, value) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if kpi == "content_gmv_share":
+        return f"{value:.1%}"
+    if KPIS[kpi].ratio or kpi == "live_hours":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def projection_text(r) -> str:
+    if KPIS[r.kpi].ratio or r.remaining_days <= 0 or pd.isna(r.projection):
+        return "–"
+    return f"{format_value(r.kpi, r.projection)} ({format_value(r.kpi, r.projection_low)}–{format_value(r.kpi, r.projection_high)})"
+
+
+def build_targets_report(ctx: RunContext) -> TargetsReport:
+    con = connect_clean(ctx.client)
+    register_fx(con, ctx.params)
+    actuals = daily_actuals(con, ctx.period.end)
+    if actuals.empty:
+        raise NoDataError(f"client {ctx.client}: no orders up to {ctx.period.end}; run ingest first")
+    evaluated = evaluate(ctx.params.targets, actuals, ctx.period)
+    boards = {team: leaderboard(actuals, evaluated, ctx.params.targets, ctx.period, team) for team in ("creators", "live")}
+    return TargetsReport(ctx, actuals, evaluated, bottom_up_gaps(evaluated), boards,
+                         vendor_scorecard(actuals, ctx.params.targets, ctx.period))
+
+
+def stage_description(ctx: RunContext) -> str | None:
+    stage = ctx.params.targets.stage
+    return stage_templates()[stage]["description"][ctx.language] if stage else None
+
+
+def write_targets_artifact(report: TargetsReport):
+    return artifacts.write_json(report.ctx.artifacts_dir / "targets.json", report.payload())
