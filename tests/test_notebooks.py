@@ -15,7 +15,7 @@ pytestmark = pytest.mark.notebook
 
 def test_pipeline_runs_every_notebook(demo_run):
     results = {r.notebook: r for r in demo_run["results"]}
-    assert list(results) == PIPELINE
+    assert list(results) == PIPELINE + ["08_review_report.en"]  # the demo asks for an English review too
     for name, result in results.items():
         assert result.status == "ok", f"{name}: {result.error}"
         assert result.output.exists() and result.html.exists()
@@ -30,6 +30,14 @@ def test_outputs_land_in_the_client_period_folder(demo_run):
         assert (out / f"{name}.ipynb").exists() and (out / f"{name}.html").exists()
     for artifact in ["ingest.json", "clean.json", "kpis.json", "figures/daily_net_gmv.png"]:
         assert (out / "artifacts" / artifact).exists(), artifact
+
+
+def test_review_is_rendered_in_both_languages_and_the_artifact_keeps_the_clients(demo_run):
+    out = paths.period_outputs_dir("demo", demo_run["period"])
+    assert "周度经营复盘" in (out / "08_review_report.html").read_text(encoding="utf-8")
+    assert "Weekly business review" in (out / "08_review_report.en.html").read_text(encoding="utf-8")
+    kpis = json.loads((out / "artifacts" / "kpis.json").read_text(encoding="utf-8"))
+    assert kpis["language"] == "zh"
 
 
 def test_html_reports_have_no_code(demo_run):

@@ -108,7 +108,7 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
         _, results = run_pipeline(client, ctx.period.name, ctx.language, timeout=timeout)
         run.notebooks = [{"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 2), "error": r.error}
                          for r in results]
-        ok = len(results) > 0 and all(r.status == "ok" for r in results) and len(results) == len(_pipeline())
+        ok = all(r.status == "ok" for r in results) and set(_pipeline()) <= {r.notebook for r in results}
         run.status = "ok" if ok else "failed"
         run.error = next((r.error for r in results if r.status != "ok"), "")
         row_counts = {t: e["rows"] for t, e in Store(client).manifest()["tables"].items()}

@@ -206,6 +206,9 @@ def build_weekly_report(ctx: RunContext) -> WeeklyReport:
 
 
 def write_report_artifacts(report: WeeklyReport):
+    """kpis.json for the dashboard, from the run in the client's language (other languages only render)."""
+    if report.ctx.language != report.ctx.params.language:
+        return None
     return artifacts.write_json(report.ctx.artifacts_dir / "kpis.json", report.to_artifact())
 
 

@@ -12,8 +12,13 @@ from shopkpi import paths
 from shopkpi.errors import ParamsError
 from shopkpi.params import resolve_run
 
-# Dependency order: each notebook may read the artifacts of those before it.
-PIPELINE = ["01_ingest", "02_clean", "07_kpi_targets", "08_review_report"]
+# Dependency order: each stage may read the artifacts of the stages before it; notebooks within
+# a stage are independent. A failure in the first two stages stops the run (everything reads the
+# store they vouch for); a failed analysis does not stop the others, and the review notes its absence.
+STAGES = [["01_ingest"], ["02_clean"], ["07_kpi_targets"], ["08_review_report"]]
+BLOCKING_STAGES = 2
+PIPELINE = [name for stage in STAGES for name in stage]
+REVIEW = "08_review_report"
 RUN_PARAMETERS = {"client", "period", "language"}
 KERNEL = "python3"
 CELL_TIMEOUT_S = 900
@@ -110,26 +115,45 @@ def error_line(exc: Exception) -> str:
     return (lines[-1] if lines else type(exc).__name__)[:300]
 
 
+def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: int,
+             progress: Callable[[str], None] | None) -> NotebookResult:
+    output = out_dir / f"{name}{suffix}.ipynb"
+    if progress:
+        progress(f"running {name}{suffix} for {parameters['client']} {parameters['period']} ...")
+    started = time.perf_counter()
+    try:
+        execute(name, parameters, output, timeout)
+    except Exception as exc:
+        return NotebookResult(name + suffix, "failed", time.perf_counter() - started, output, error=error_line(exc))
+    html = render_html(output, out_dir / f"{name}{suffix}.html")
+    return NotebookResult(name + suffix, "ok", time.perf_counter() - started, output, html)
+
+
 def run_pipeline(client: str, period: str = "", language: str = "", notebooks: list[str] | None = None,
-                 progress: Callable[[str], None] | None = None, timeout: int = CELL_TIMEOUT_S) -> tuple[str, list[NotebookResult]]:
-    """Run notebooks in order; stop at the first failure (later ones depend on it)."""
+                 progress: Callable[[str], None] | None = None, timeout: int = CELL_TIMEOUT_S,
+                 workers: int = 1) -> tuple[str, list[NotebookResult]]:
+    """Run the stages in order (`workers` notebooks of one stage at a time), then the review in its other languages."""
+    from concurrent.futures import ThreadPoolExecutor
+
     ctx = resolve_run(client, period, language)
     # The kernel resolves paths from the same workspace as this process.
     os.environ[paths.WORKSPACE_ENV] = str(paths.workspace_root())
     out_dir = ctx.outputs_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"client": ctx.client, "period": ctx.period.name, "language": ctx.language}
-    results = []
-    for name in notebooks or PIPELINE:
-        output = out_dir / f"{name}.ipynb"
-        if progress:
-            progress(f"running {name} for {ctx.client} {ctx.period.name} ...")
-        started = time.perf_counter()
-        try:
-            execute(name, parameters, output, timeout)
-        except Exception as exc:
-            results.append(NotebookResult(name, "failed", time.perf_counter() - started, output, error=error_line(exc)))
-            break
-        html = render_html(output, out_dir / f"{name}.html")
-        results.append(NotebookResult(name, "ok", time.perf_counter() - started, output, html))
+    wanted = notebooks or PIPELINE
+    unknown = [n for n in wanted if n not in PIPELINE]
+    if unknown:
+        raise ParamsError(f"not pipeline notebooks: {', '.join(unknown)}; the pipeline is {', '.join(PIPELINE)}")
+    results: list[NotebookResult] = []
+    for number, stage in enumerate(STAGES):
+        names = [n for n in stage if n in wanted]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            results += list(pool.map(lambda n: _run_one(n, parameters, out_dir, "", timeout, progress), names))
+        if number < BLOCKING_STAGES and any(r.status != "ok" for r in results):
+            return ctx.period.name, results
+    if REVIEW in wanted:
+        for other in ctx.params.report.also_in:
+            if other != ctx.language:
+                results.append(_run_one(REVIEW, {**parameters, "language": other}, out_dir, f".{other}", timeout, progress))
     return ctx.period.name, results

@@ -8,6 +8,7 @@ import pandas as pd
 
 from shopkpi.dictionary import t
 from shopkpi.targets.actuals import KPIS
+from shopkpi.targets.report import node_label
 
 STATUS_COLOURS = {"met": "#1a7f37", "on_track": "#1a7f37", "at_risk": "#d29922", "behind": "#d29922",
                   "off_pace": "#c62828", "missed": "#c62828", "no_data": "#999999"}
@@ -17,7 +18,7 @@ def attainment_figure(evaluated: pd.DataFrame, language: str, period_kind_order=
     rows = evaluated[(evaluated["level"] != "person") & evaluated["attainment"].notna()].copy()
     rows["order"] = rows["period_kind"].map({k: i for i, k in enumerate(period_kind_order)})
     rows = rows.sort_values(["order", "period", "depth", "kpi"])
-    labels = [f"{r.period} · {t(r.kpi, language)} · {r.node}" for r in rows.itertuples()]
+    labels = [f"{r.period} · {t(r.kpi, language)} · {node_label(r.node, language)}" for r in rows.itertuples()]
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     ax.barh(y, rows["attainment"] * 100, color=[STATUS_COLOURS[s] for s in rows["status"]], alpha=0.85, height=0.6)

@@ -17,6 +17,7 @@ from shopkpi.targets.actuals import KPIS, daily_actuals
 from shopkpi.targets.progress import bottom_up_gaps, evaluate, stage_templates
 from shopkpi.targets.scorecard import leaderboard, vendor_scorecard
 
+# Severity of a target's status: missed at period end is critical, off pace a warning, at risk for information.
 ALERT_STATUSES = {"off_pace": "warning", "missed": "critical", "at_risk": "info"}
 
 
@@ -39,7 +40,7 @@ class TargetsReport:
         return pd.DataFrame({
             t("period", lang): ev["period"],
             t("kpi", lang): ev["kpi"].map(lambda k: t(k, lang)),
-            t("target_node", lang): ["\u2003" * d + n for d, n in zip(ev["depth"], ev["node"])],
+            t("target_node", lang): ["\u2003" * d + node_label(n, lang) for d, n in zip(ev["depth"], ev["node"])],
             t("target", lang): [format_value(k, v) for k, v in zip(ev["kpi"], ev["target"])],
             t("actual", lang): [format_value(k, v) for k, v in zip(ev["kpi"], ev["actual"])],
             t("attainment", lang): ev["attainment"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
@@ -84,30 +85,32 @@ class TargetsReport:
         lines = [t("targets_summary", lang, total=len(top), met=int(top["status"].isin(["met", "on_track"]).sum()),
                    behind=int(top["status"].isin(["off_pace", "missed", "behind"]).sum()))]
         for r in top[top["status"].isin(["off_pace", "missed"])].itertuples():
-            lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=r.node, period=r.period,
+            lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period,
                            attainment=f"{r.attainment:.0%}" if pd.notna(r.attainment) else "–",
                            projection=projection_text(r), target=format_value(r.kpi, r.target),
                            needed=format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–"))
         return lines
 
     def alerts(self) -> list[dict]:
-        """KPI-pace alerts in the shop-health alert schema, for alerts.json."""
+        """KPI-pace alerts (company, market and team targets) in the alerts.json schema."""
+        from shopkpi.health.alerts import make_alert
+
         out = []
         for r in self.evaluated[self.evaluated["status"].isin(list(ALERT_STATUSES))].itertuples():
             if r.level == "person":
                 continue
-            out.append({
-                "id": f"kpi_pace:{r.period}:{r.kpi}:{r.node}", "kind": "kpi_pace", "market": r.market or None,
-                "metric": r.kpi, "period": r.period, "severity": ALERT_STATUSES[r.status],
-                "value": r.actual, "threshold": r.target, "comparator": ">=",
-                "trend": {"projection": r.projection, "projection_low": r.projection_low, "projection_high": r.projection_high},
-                "evidence": {"node": r.node, "as_of": r.as_of, "attainment": r.attainment, "elapsed_share": r.elapsed_share,
-                             "needed_per_day": r.needed_per_day},
-                "action": {lang: t("action_kpi_pace", lang, kpi=t(r.kpi, lang), node=r.node,
-                                   needed=format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–")
-                           for lang in ("en", "zh")},
-                "source": "computed",
-            })
+            kpi = KPIS[r.kpi]
+            needed = format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–"
+            out.append(make_alert(
+                "kpi_pace", _text(r.market), r.kpi, r.period, ALERT_STATUSES[r.status], r.actual, r.target,
+                subject=_text(r.team), unit="rate" if r.kpi == "content_gmv_share" else "money" if kpi.money else "number",
+                status={"missed": "breach", "off_pace": "off_pace", "at_risk": "at_risk"}[r.status], comparator=">=",
+                period_start=r.period_start, period_end=r.period_end,
+                evidence={"as_of": str(r.as_of), "attainment": r.attainment, "elapsed_share": r.elapsed_share},
+                action={lang: t("action_kpi_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), needed=needed) for lang in ("en", "zh")},
+                details={"target_source": r.source, "projection": r.projection, "projection_low": r.projection_low,
+                         "projection_high": r.projection_high, "needed_per_day": r.needed_per_day},
+            ))
         return out
 
     def payload(self) -> dict:
@@ -121,6 +124,14 @@ class TargetsReport:
             "vendors": records(self.vendors), "alerts": self.alerts(),
             "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
+
+
+def node_label(node: str, language: str) -> str:
+    return t("company", language) if node == "company" else node
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def records(df: pd.DataFrame) -> list[dict]:
@@ -161,4 +172,8 @@ def stage_description(ctx: RunContext) -> str | None:
 
 
 def write_targets_artifact(report: TargetsReport):
+    """targets.json, and the KPI-pace alerts merged into alerts.json beside the shop-health ones."""
+    from shopkpi.health.alerts import write_alerts
+
+    write_alerts(report.ctx, report.alerts(), kinds=["kpi_pace"])
     return artifacts.write_json(report.ctx.artifacts_dir / "targets.json", report.payload())
