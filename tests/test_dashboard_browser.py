@@ -85,11 +85,12 @@ def test_overview_page_shows_the_artifact_figures(voila_server, browser, demo_ru
     assert card.inner_text() == _money(kpis["total"]["gmv_net"], cur)
     assert page.locator('[data-kpi="orders"] .value').inner_text() == f"{kpis['total']['orders']:,}"
     assert page.locator('[data-kpi="aov"] .value').inner_text() == _money(kpis["total"]["aov"], cur)
-    body = page.locator(".skp").inner_text()
+    overview = page.locator('.skp[data-page="overview"]')
+    body = overview.inner_text()
     for market in kpis["by_market"]:
         assert _money(market["gmv_net_local"], market["currency"]) in body
     assert kpis["top_skus"][0]["seller_sku"] in body
-    assert page.locator(".skp img").count() == 1 and page.locator(".skp img").evaluate("i => i.naturalWidth") > 100
+    assert overview.locator("img").count() == 1 and overview.locator("img").evaluate("i => i.naturalWidth") > 100
     assert "import " not in page.content()  # sources stripped
     page.screenshot(path=str(voila_server["log"].with_name("overview.png")), full_page=True)
     print(f"\nfirst render of the overview page: {first_render:.2f}s")
@@ -114,9 +115,32 @@ def test_query_string_cannot_switch_client(voila_server, browser, demo_run):
     for suffix in ("&client=acme", "&client=acme&period=../../acme", "&client=..%2Facme"):
         page.goto(voila_server["url"] + suffix)
         page.locator('[data-kpi="gmv_net"]').wait_for(timeout=90_000)
-        assert page.locator(".skp").get_attribute("data-client") == "demo"
+        clients = {e.get_attribute("data-client") for e in page.locator(".skp[data-client]").all()}
+        assert clients == {"demo"}
         assert "Acme Secret" not in page.content()
     page.close()
+
+
+def test_targets_tab_shows_the_artifact(voila_server, browser, demo_run):
+    targets = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "targets.json").read_text(encoding="utf-8"))
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(voila_server["url"])
+    page.locator('[data-kpi="gmv_net"] .value').wait_for(timeout=90_000)
+    page.get_by_role("tab", name="KPI目标与达成").click()
+    table = page.locator('.skp[data-page="targets"]')
+    table.wait_for(timeout=30_000)
+    shown = {r["kpi"] for r in targets["targets"] if r["level"] != "person"}
+    assert {e.get_attribute("data-target-kpi") for e in table.locator("tr[data-target-kpi]").all()} == shown
+    page.close()
+
+
+def test_a_page_refuses_periods_and_pages_the_client_does_not_have(demo_run, monkeypatch):
+    monkeypatch.setenv(dashboard.BOUND_CLIENT_ENV, "demo")
+    with pytest.raises(Exception, match="no report for period"):
+        dashboard.page_html("", "overview", "2019-W01")
+    with pytest.raises(Exception, match="no page"):
+        dashboard.page_html("", "../../etc", demo_run["period"])
+    assert 'data-page="overview"' in dashboard.page_html("", "overview", demo_run["period"])
 
 
 def test_bound_client_cannot_be_overridden(monkeypatch):

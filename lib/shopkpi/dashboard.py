@@ -115,7 +115,7 @@ def overview_html(client: str, period: str | None = None) -> str:
     figure = _figure(paths.artifacts_dir(client, period) / "figures" / "daily_net_gmv.png", t("daily_net_gmv", lang))
     summary = "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", []))
     return STYLE + f"""
-<div class="skp" data-client="{esc(client)}" data-period="{esc(period)}">
+<div class="skp" data-page="overview" data-client="{esc(client)}" data-period="{esc(period)}">
 <h2>{esc(k['display_name'])} · {esc(t('dashboard_title', lang))}</h2>
 <p>{esc(t('period', lang))}: <b>{esc(period)}</b> ({esc(k['period_start'])} – {esc(k['period_end'])}) ·
 {esc(t('reporting_currency', lang))}: {esc(cur)}</p>
@@ -126,3 +126,67 @@ def overview_html(client: str, period: str | None = None) -> str:
 <h3>{esc(t('top_skus', lang))}</h3><div class="scroll">{sku_table}</div>
 <p style="color:#777;font-size:12px">{esc(t('generated_at', lang))}: {esc(k['generated_at'])}</p>
 </div>"""
+
+
+# Page name -> (label key, "module:function" rendering (client, period) -> HTML). Imported on first view,
+# so a page whose analysis is not installed yet is simply absent, never an error for the reader.
+PAGES = {
+    "overview": ("dashboard_title", "shopkpi.dashboard:overview_html"),
+    "targets": ("kpi_targets", "shopkpi.targets.page:targets_page_html"),
+    "alerts": ("review_alerts", "shopkpi.health.page:health_page_html"),
+    "content": ("page_content", "shopkpi.content.page:page_html"),
+    "creators": ("page_creators", "shopkpi.creators.page:page_html"),
+    "restock": ("page_restock", "shopkpi.restock.page:restock_html"),
+}
+
+
+def page_renderers() -> dict[str, tuple[str, object]]:
+    import importlib
+
+    found = {}
+    for name, (label, target) in PAGES.items():
+        module, function = target.split(":")
+        try:
+            found[name] = (label, getattr(importlib.import_module(module), function))
+        except (ImportError, AttributeError):
+            continue
+    return found
+
+
+def page_html(client: str, page: str, period: str) -> str:
+    """One page for the bound client and a period it has; anything else is refused, not looked up."""
+    client = bound_client(client)
+    renderers = page_renderers()
+    if page not in renderers:
+        raise ShopkpiError(f"no page {page!r}; pages: {', '.join(renderers)}")
+    if period not in available_periods(client):
+        raise ShopkpiError(f"no report for period {period!r}")
+    try:
+        return renderers[page][1](client, period)
+    except Exception as exc:  # one broken artifact must not take the other pages down
+        return f"<p><b>This page cannot be shown:</b> {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"
+
+
+def dashboard_widget(client: str = ""):
+    """The stakeholder page: a period picker and one tab per page, for the server-bound client only."""
+    import ipywidgets as widgets
+
+    client = bound_client(client)
+    periods = available_periods(client)
+    if not periods:
+        return widgets.HTML(overview_html(client))
+    renderers = page_renderers()
+    language = load_kpis(client, periods[-1])["language"]
+    picker = widgets.Dropdown(options=periods[::-1], value=periods[-1], description=t("period", language))
+    panes = {name: widgets.HTML() for name in renderers}
+    tabs = widgets.Tab(children=list(panes.values()))
+    for index, (name, (label, _)) in enumerate(renderers.items()):
+        tabs.set_title(index, t(label, language))
+
+    def show(_=None):
+        for name, pane in panes.items():
+            pane.value = page_html(client, name, picker.value)
+
+    picker.observe(show, names="value")
+    show()
+    return widgets.VBox([picker, tabs])

@@ -52,3 +52,13 @@ def note(text: str) -> None:
 def show(obj) -> None:
     """Display a table or figure from inside a loop or branch, where a cell's last value is not shown."""
     display(obj)
+
+
+def figure_file(path) -> None:
+    """Show a figure another notebook saved as an artifact, if it exists."""
+    from pathlib import Path
+
+    from IPython.display import Image
+
+    if Path(path).exists():
+        display(Image(filename=str(path)))

@@ -1,0 +1,66 @@
+"""The review (复盘) beyond sales: what the analysis notebooks left in artifacts, as sentences in the report language.
+
+Reads artifacts only, never the store: the review says what the analyses found, and says so
+when an analysis did not run or failed, instead of leaving a silent gap.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from shopkpi import artifacts
+from shopkpi.dictionary import t
+from shopkpi.params import RunContext
+
+ANALYSES = {"targets": "targets.json", "alerts": "alerts.json"}
+SEVERITY_ORDER = ("critical", "warning", "info")
+
+
+def load_artifacts(ctx: RunContext) -> dict[str, dict | None]:
+    out = {}
+    for name, file in ANALYSES.items():
+        path = ctx.artifacts_dir / file
+        out[name] = artifacts.read_json(path) if path.exists() else None
+    return out
+
+
+def missing_analyses(ctx: RunContext, found: dict[str, dict | None]) -> list[str]:
+    return [t("analysis_missing", ctx.language, analysis=t(f"analysis_{name}", ctx.language), file=ANALYSES[name])
+            for name, payload in found.items() if payload is None]
+
+
+def target_lines(ctx: RunContext, targets: dict | None) -> list[str]:
+    """Targets of this period and the periods around it: met, on track, and every one off pace with what it needs."""
+    from shopkpi.targets.report import format_value, node_label, projection_text
+
+    lang = ctx.language
+    if not targets:
+        return []
+    rows = [SimpleNamespace(**r) for r in targets["targets"] if r["level"] != "person"]
+    if not rows:
+        return [t("no_targets", lang)]
+    good = sum(r.status in ("met", "on_track") for r in rows)
+    bad = [r for r in rows if r.status in ("off_pace", "missed", "behind")]
+    lines = [t("targets_summary", lang, total=len(rows), met=good, behind=len(bad))]
+    for r in bad:
+        lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period,
+                       attainment="–" if r.attainment is None else f"{r.attainment:.0%}", target=format_value(r.kpi, r.target),
+                       projection=projection_text(r) if r.projection is not None else "–",
+                       needed="–" if r.needed_per_day is None else format_value(r.kpi, r.needed_per_day)))
+    return lines
+
+
+def alert_lines(ctx: RunContext, alerts: dict | None, limit: int = 8) -> list[str]:
+    """Counts by severity, then the most severe alerts with the action each suggests."""
+    lang = ctx.language
+    if not alerts:
+        return []
+    every = alerts.get("alerts", [])
+    if not every:
+        return [t("no_alerts", lang)]
+    counts = {s: sum(a["severity"] == s for a in every) for s in SEVERITY_ORDER}
+    lines = [t("alerts_summary", lang, critical=counts["critical"], warning=counts["warning"], info=counts["info"])]
+    for a in [a for a in every if a["severity"] != "info"][:limit]:
+        where = " / ".join(p for p in (a.get("market") or t("company", lang), a.get("subject") or "") if p)
+        lines.append(f"[{t('health_severity_' + a['severity'], lang)}] {where} · {t(a['metric'], lang)} ({a['period']}): {a['action'][lang]}")
+    return lines

@@ -1,0 +1,46 @@
+"""The dashboard's targets page, rendered from targets.json and its figure only (import-light)."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from shopkpi import paths
+from shopkpi.dashboard import STYLE, _figure
+from shopkpi.dictionary import t
+
+STATUS_CLASS = {"met": "up", "on_track": "up", "off_pace": "down", "missed": "down", "behind": "down"}
+
+
+def _value(kpi: str, value) -> str:
+    if value is None:
+        return "–"
+    if kpi == "content_gmv_share":
+        return f"{value:.1%}"
+    return f"{value:,.2f}" if kpi in ("aov", "roas", "live_hours") else f"{value:,.0f}"
+
+
+def targets_page_html(client: str, period: str) -> str:
+    folder = paths.artifacts_dir(client, paths.check_period_name(period))
+    file = folder / "targets.json"
+    if not file.exists():
+        return STYLE + f'<div class="skp"><p>{html.escape(t("no_targets", "en"))} / {html.escape(t("no_targets", "zh"))}</p></div>'
+    k = json.loads(file.read_text(encoding="utf-8"))
+    lang, esc = k["language"], html.escape
+    rows = []
+    for r in (r for r in k["targets"] if r["level"] != "person"):
+        node = t("company", lang) if r["node"] == "company" else r["node"]
+        attainment = "–" if r["attainment"] is None else f"{r['attainment']:.0%}"
+        rows.append(f'<tr data-target-kpi="{esc(r["kpi"])}"><td>{esc(r["period"])}</td><td>{esc(t(r["kpi"], lang))}</td><td>{esc(node)}</td>'
+                    f'<td>{_value(r["kpi"], r["target"])}</td><td>{_value(r["kpi"], r["actual"])}</td><td>{attainment}</td>'
+                    f'<td>{r["elapsed_share"]:.0%}</td><td class="{STATUS_CLASS.get(r["status"], "")}">{esc(t("status_" + r["status"], lang))}</td></tr>')
+    head = "".join(f"<th>{esc(t(key, lang))}</th>" for key in
+                   ("period", "kpi", "target_node", "target", "actual", "attainment", "time_elapsed", "status"))
+    summary = "".join(f"<li>{esc(s)}</li>" for s in k["summary"])
+    figure = _figure(folder / "figures" / "attainment.png", t("attainment_chart", lang))
+    return STYLE + f"""
+<div class="skp" data-page="targets" data-client="{esc(client)}" data-period="{esc(k['period'])}">
+<h2>{esc(t('kpi_targets', lang))} · {esc(k['period'])}</h2>
+<ul>{summary}</ul>{figure}
+<div class="scroll"><table><tr>{head}</tr>{''.join(rows)}</table></div>
+</div>"""
