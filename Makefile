@@ -59,6 +59,7 @@ test: $(STAMP)
 ## bench: benchmarks (ingestion of a 3M-line orders export vs pyarrow's CSV reader)
 bench: $(STAMP)
 	$(BIN)/shopkpi bench ingest --workdir /tmp/shopkpi-bench
+	$(BIN)/shopkpi bench restock --series 500
 
 ## clean-outputs: delete generated outputs (client data under data/ is kept)
 clean-outputs:

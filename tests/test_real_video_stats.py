@@ -16,7 +16,7 @@ from shopkpi.ingest.pipeline import ingest, row_accounting
 from shopkpi.params import load_client_params
 from shopkpi.store import Store
 
-from conftest import SHARED_REAL, workspace_env
+from conftest import make_workspace, SHARED_REAL, workspace_env
 
 pytestmark = pytest.mark.realdata
 VN = SHARED_REAL / "tiktok_vn_2025" / "videos.csv.gz"
@@ -49,9 +49,7 @@ def count_of(text: str):
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("video_stats_ws")
-    (root / "params").mkdir()
-    template = (paths.PROJECT_ROOT / "params" / "demo.yaml").read_text(encoding="utf-8")
-    (root / "params" / "scraped.yaml").write_text(template.replace("client: demo", "client: scraped"), encoding="utf-8")
+    make_workspace(root, clients=("scraped",))
     with workspace_env(str(root)):
         report = ingest("scraped", load_client_params("scraped"), [VN, VN_RECRAWL, US])
         stats = Store("scraped").read("video_stats").to_pandas()

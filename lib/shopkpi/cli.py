@@ -101,6 +101,10 @@ def cmd_bench(args) -> int:
 
     if args.what == "ingest":
         bench.bench_ingest(lines=args.lines, repeats=args.repeats, keep=Path(args.workdir) if args.workdir else None, say=_say)
+    elif args.what == "restock":
+        from shopkpi.restock.bench import bench_restock
+
+        bench_restock(n_series=args.series, repeats=args.repeats)
     return 0
 
 
@@ -146,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.set_defaults(func=cmd_batch)
 
     bench = sub.add_parser("bench", help="benchmarks, each side by side with a reference in the same run")
-    bench.add_argument("what", choices=["ingest"], help="ingest: full orders ingestion vs pyarrow.csv.read_csv")
+    bench.add_argument("what", choices=["ingest", "restock"],
+                       help="ingest: full orders ingestion vs pyarrow.csv.read_csv; restock: forecasting series/s vs statsmodels Holt-Winters")
+    bench.add_argument("--series", type=int, default=10_000, help="restock: synthetic daily series of 730 days (default 10,000)")
     bench.add_argument("--lines", type=int, default=3_000_000, help="order lines in the generated export (default 3M, ~1 GB)")
     bench.add_argument("--repeats", type=int, default=3, help="runs of each side; medians are reported (default 3)")
     bench.add_argument("--workdir", help="keep the generated export here and reuse it (default: a temp folder)")

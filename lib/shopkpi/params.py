@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopkpi import paths
 from shopkpi.errors import ParamsError
 from shopkpi.periods import Period, parse_period
+from shopkpi.restock.options import RestockOptions
 from shopkpi.targets.config import TargetsConfig
 
 Language = Literal["zh", "en"]
@@ -93,6 +94,7 @@ class ClientParams(_Strict):
     report: ReportOptions = ReportOptions()
     sales_lines: SalesLinesMapping | None = None
     targets: TargetsConfig = TargetsConfig()
+    restock: RestockOptions = RestockOptions()
     targets_file: str | None = Field(default=None, description="a YAML of targets beside this file (params/...), merged into `targets`")
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from shopkpi import artifacts
 from shopkpi.dictionary import t
 from shopkpi.params import RunContext
 
-ANALYSES = {"targets": "targets.json", "alerts": "alerts.json"}
+ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "restock": "restock.json"}
 SEVERITY_ORDER = ("critical", "warning", "info")
 
 
@@ -63,4 +63,19 @@ def alert_lines(ctx: RunContext, alerts: dict | None, limit: int = 8) -> list[st
     for a in [a for a in every if a["severity"] != "info"][:limit]:
         where = " / ".join(p for p in (a.get("market") or t("company", lang), a.get("subject") or "") if p)
         lines.append(f"[{t('health_severity_' + a['severity'], lang)}] {where} · {t(a['metric'], lang)} ({a['period']}): {a['action'][lang]}")
+    return lines
+
+
+def restock_lines(ctx: RunContext, restock: dict | None, limit: int = 5) -> list[str]:
+    """What to order now and the SKUs at risk of a stock-out before their stock arrives."""
+    lang = ctx.language
+    if not restock:
+        return []
+    summary = restock["summary"]
+    lines = [t("restock_summary_sentence", lang, order_now=summary["order_now"], at_risk=summary["stockout_risk"],
+               value=f"{restock['reporting_currency']} {summary['order_value']:,.0f}")]
+    risks = sorted((r for r in restock["plan"] if r.get("status") == "stockout_risk"), key=lambda r: str(r.get("stockout_date")))
+    for r in risks[:limit]:
+        lines.append(t("review_stockout_risk", lang, sku=r["seller_sku"], warehouse=r.get("warehouse") or "–",
+                       date=r.get("stockout_date") or "–", qty=f"{r.get('order_qty') or 0:,.0f}"))
     return lines

@@ -1,0 +1,1 @@
+"""Restock forecasting: demand per SKU x market, backtested models, and a purchase plan."""

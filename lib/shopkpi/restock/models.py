@@ -1,0 +1,261 @@
+"""Forecast models, each giving daily units for every series over a horizon after the panel's last day.
+
+Baselines (seasonal naive, moving average) see the raw history. The others learn from demand with
+event uplifts and the weekday pattern divided out, skip censored days, and multiply the calendar back
+in: Holt-Winters (statsmodels, damped additive trend, weekly seasonality), Croston, SBA and TSB for
+intermittent series, and one global gradient-boosting model over all series (scikit-learn).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shopkpi.restock.demand import Panel, local_level
+from shopkpi.restock.events import EventModel
+
+BASELINES = ["seasonal_naive", "moving_average"]
+MODELS = BASELINES + ["ets", "croston", "sba", "tsb", "gbm"]
+MA_WINDOW = 28
+ETS_HISTORY_DAYS = 365
+INTERMITTENT_ALPHA = 0.1
+TSB_BETA = 0.1
+GBM_ORIGIN_STEP = 7
+GBM_HORIZONS_PER_ORIGIN = 12
+NEW_SKU_PRIOR_DAYS = 14.0
+# Enough samples for a stable fit; a 10,000-series client would otherwise train on millions of rows.
+GBM_MAX_TRAINING_ROWS = 400_000
+
+
+@dataclass
+class Context:
+    """What every model needs at one origin: the panel, its fitted events, and the future calendar."""
+
+    panel: Panel
+    events: EventModel
+    horizon: int
+
+    def __post_init__(self):
+        p, markets = self.panel, self.panel.meta["market"].to_numpy()
+        self.future_dates = pd.date_range(p.dates[-1] + pd.Timedelta(days=1), periods=self.horizon, freq="D")
+        self.mult_hist = self._by_market(markets, lambda m: self.events.multipliers(m, p.dates))
+        self.week_hist = self._by_market(markets, lambda m: self.events.weekday_of(m, p.dates))
+        self.mult_future = self._by_market(markets, lambda m: self.events.multipliers(m, self.future_dates))
+        self.week_future = self._by_market(markets, lambda m: self.events.weekday_of(m, self.future_dates))
+        self.base = p.y / (self.mult_hist * self.week_hist)  # event- and weekday-free demand, NaN when unobserved
+
+    @staticmethod
+    def _by_market(markets, row_of) -> np.ndarray:
+        cache = {m: row_of(m) for m in np.unique(markets)}
+        return np.vstack([cache[m] for m in markets]) if len(markets) else np.zeros((0, 0))
+
+    def filled_base(self) -> np.ndarray:
+        """Base demand with unobserved active days filled by the local level (for models that need every day)."""
+        ok = ~np.isnan(self.base)
+        level = local_level(np.nan_to_num(self.base), ok, 14)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # series never observed: mean of nothing
+            fallback = np.nan_to_num(np.nanmean(np.where(ok, self.base, np.nan), axis=1, keepdims=True))
+        filled = np.where(ok, self.base, np.where(np.isfinite(level), level, fallback))
+        return np.where(self.panel.active(), np.nan_to_num(filled), np.nan)
+
+
+def seasonal_naive(ctx: Context) -> np.ndarray:
+    """Same weekday last week (or the latest observed week before it), from the raw history."""
+    y, H = ctx.panel.y, ctx.horizon
+    T = y.shape[1]
+    last_week = np.full((y.shape[0], 7), np.nan)
+    for back in range(4):
+        cols = np.arange(T - 7 * (back + 1), T - 7 * back)
+        if cols[0] < 0:
+            break
+        last_week = np.where(np.isnan(last_week), y[:, cols], last_week)
+    last_week = np.nan_to_num(last_week)
+    return last_week[:, np.arange(H) % 7]
+
+
+def moving_average(ctx: Context) -> np.ndarray:
+    recent = ctx.panel.y[:, -MA_WINDOW:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level = np.nan_to_num(np.nanmean(recent, axis=1))
+    return np.repeat(level[:, None], ctx.horizon, axis=1)
+
+
+def ets(ctx: Context, rows: np.ndarray | None = None) -> np.ndarray:
+    """Holt-Winters per series on de-evented demand; heuristic start values and a local optimiser keep it fast."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    de_evented = ctx.filled_base() * ctx.week_hist
+    out = np.full((de_evented.shape[0], ctx.horizon), np.nan)
+    rows = np.arange(len(out)) if rows is None else rows
+    for s in rows:
+        x = de_evented[s][~np.isnan(de_evented[s])][-ETS_HISTORY_DAYS:]
+        if len(x) < 28 or not np.any(x > 0):
+            out[s] = 0.0 if len(x) else np.nan
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = ExponentialSmoothing(x, trend="add", damped_trend=True, seasonal="add", seasonal_periods=7,
+                                       initialization_method="heuristic").fit(use_brute=False)
+            out[s] = np.maximum(fit.forecast(ctx.horizon), 0.0)
+    return out * ctx.mult_future
+
+
+def _intermittent(base: np.ndarray, kind: str) -> np.ndarray:
+    a, b = INTERMITTENT_ALPHA, TSB_BETA
+    rates = np.zeros(base.shape[0])
+    for s, series in enumerate(base):
+        x = series[~np.isnan(series)]  # censored days are skipped, not counted as zero
+        nz = np.flatnonzero(x > 0)
+        if len(nz) == 0:
+            continue
+        if kind == "tsb":
+            size, prob = x[nz[0]], 1.0 / (nz[0] + 1)
+            for v in x[nz[0] + 1:]:
+                prob += b * ((v > 0) - prob)
+                if v > 0:
+                    size += a * (v - size)
+            rates[s] = prob * size
+            continue
+        size, interval, since = x[nz[0]], float(nz[0] + 1), 0
+        for v in x[nz[0] + 1:]:
+            since += 1
+            if v > 0:
+                size += a * (v - size)
+                interval += a * (since - interval)
+                since = 0
+        rates[s] = size / interval * ((1 - a / 2) if kind == "sba" else 1.0)
+    return rates
+
+
+def croston_family(ctx: Context, kind: str) -> np.ndarray:
+    rates = _intermittent(ctx.base, kind)
+    return rates[:, None] * ctx.week_future * ctx.mult_future
+
+
+class _Windows:
+    """Means of observed values over trailing windows, for any (series, end day) pairs, from cumulative sums."""
+
+    def __init__(self, values: np.ndarray):
+        ok = ~np.isnan(values)
+        zero = np.zeros((len(values), 1))
+        self.cv = np.concatenate([zero, np.cumsum(np.where(ok, values, 0.0), axis=1)], axis=1)
+        self.cc = np.concatenate([zero, np.cumsum(ok, axis=1)], axis=1)
+        self.T = values.shape[1]
+
+    def mean(self, rows: np.ndarray, ends: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+        hi = np.clip(ends + 1, 0, self.T)
+        lo = np.clip(ends + 1 - length, 0, self.T)
+        s, c = self.cv[rows, hi] - self.cv[rows, lo], self.cc[rows, hi] - self.cc[rows, lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c > 0, s / c, np.nan), c
+
+
+class GlobalModel:
+    """Direct multi-horizon gradient boosting on scaled base demand: one model for every series.
+
+    Each training sample is (series, origin o, horizon h) with features known at o and the target
+    base demand on o + h divided by the series' level at o; censored targets are dropped.
+    """
+
+    def __init__(self, ctx: Context, seed: int = 0):
+        self.ctx, self.seed = ctx, seed
+        meta = ctx.panel.meta
+        self.market_code = pd.Categorical(meta["market"]).codes.astype(float)
+        self.category_code = pd.Categorical(meta["category"]).codes.astype(float)
+        self.start = meta["start_idx"].to_numpy()
+        self.min_history = ctx.panel.min_history_days
+        y = ctx.panel.y
+        self.base = _Windows(ctx.base)
+        self.zeros = _Windows(np.where(np.isnan(y), np.nan, (y == 0).astype(float)))
+        self.price = _Windows(ctx.panel.price)
+
+    def _scale(self, rows, o, m28, m91, age):
+        """The series level at o; a new SKU's is pulled towards its category's established SKUs."""
+        scale = np.where(np.isfinite(m28) & (m28 > 0), m28, np.where(np.isfinite(m91) & (m91 > 0), m91, np.nan))
+        key = self.market_code[rows] * 10_000 + self.category_code[rows] + o * 1e7
+        established = (age >= self.min_history) & np.isfinite(scale)
+        prior = pd.Series(scale[established]).groupby(key[established]).median()
+        prior_v = pd.Series(key).map(prior).to_numpy(dtype=float)
+        young = (age < self.min_history) & np.isfinite(prior_v)
+        w_own = np.minimum(age, 28) / (np.minimum(age, 28) + NEW_SKU_PRIOR_DAYS)
+        scale = np.where(young, w_own * np.nan_to_num(scale) + (1 - w_own) * prior_v, scale)
+        return np.where(np.isfinite(scale) & (scale > 0), scale, 0.01)
+
+    def features(self, rows, o, h, target_dates: pd.DatetimeIndex, event_mult) -> tuple[np.ndarray, np.ndarray]:
+        m = {w: self.base.mean(rows, o, w)[0] for w in (7, 28, 91, 182)}
+        prev28, _ = self.base.mean(rows, o - 28, 28)
+        age = np.clip(o - self.start[rows] + 1, 0, None).astype(float)
+        scale = self._scale(rows, o, m[28], m[91], age)
+        zero_share, observed = self.zeros.mean(rows, o, 28)
+        p7, _ = self.price.mean(rows, o, 7)
+        p91, _ = self.price.mean(rows, o, 91)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns = [m[7] / scale, m[28] / scale, m[91] / scale, m[182] / scale, m[28] / prev28, np.log(scale),
+                       zero_share, observed / 28.0, np.minimum(age, 365), p7 / p91, self.market_code[rows],
+                       self.category_code[rows], h, target_dates.day_of_week.to_numpy(), target_dates.day.to_numpy(),
+                       np.log(event_mult)]
+        X = np.column_stack(columns).astype(float)
+        X[~np.isfinite(X)] = np.nan
+        return X, scale
+
+    def fit(self, horizon: int) -> GlobalModel:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        from threadpoolctl import threadpool_limits
+
+        base, T = self.ctx.base, self.ctx.base.shape[1]
+        rng = np.random.default_rng(self.seed)
+        o_list, r_list, h_list = [], [], []
+        for o in range(T - 2, 27, -GBM_ORIGIN_STEP):
+            rows = np.flatnonzero(self.start <= o - 6)
+            if not len(rows):
+                continue
+            max_h = min(horizon, T - 1 - o)
+            hs = rng.integers(1, max_h + 1, size=(len(rows), min(GBM_HORIZONS_PER_ORIGIN, max_h)))
+            o_list.append(np.full(hs.size, o))
+            r_list.append(np.repeat(rows, hs.shape[1]))
+            h_list.append(hs.ravel())
+        o_idx, rows, h = np.concatenate(o_list), np.concatenate(r_list), np.concatenate(h_list)
+        if len(o_idx) > GBM_MAX_TRAINING_ROWS:
+            pick = np.sort(rng.choice(len(o_idx), GBM_MAX_TRAINING_ROWS, replace=False))
+            o_idx, rows, h = o_idx[pick], rows[pick], h[pick]
+        target = base[rows, o_idx + h]
+        keep = ~np.isnan(target)  # censored days are not learned as zero demand
+        o_idx, rows, h, target = o_idx[keep], rows[keep], h[keep], target[keep]
+        X, scale = self.features(rows, o_idx, h, self.ctx.panel.dates[o_idx + h], self.ctx.mult_hist[rows, o_idx + h])
+        self.model = HistGradientBoostingRegressor(
+            loss="poisson", learning_rate=0.05, max_iter=200, max_leaf_nodes=31, min_samples_leaf=50,
+            l2_regularization=1.0, early_stopping=False, random_state=self.seed)
+        with threadpool_limits(1):
+            self.model.fit(X, target / scale, sample_weight=scale)
+        self.n_training_rows = len(target)
+        return self
+
+    def predict(self) -> np.ndarray:
+        from threadpoolctl import threadpool_limits
+
+        ctx, H = self.ctx, self.ctx.horizon
+        n, T = ctx.base.shape
+        rows = np.repeat(np.arange(n), H)
+        h = np.tile(np.arange(1, H + 1), n)
+        X, scale = self.features(rows, np.full(len(rows), T - 1), h, ctx.future_dates[h - 1], ctx.mult_future[rows, h - 1])
+        with threadpool_limits(1):
+            ratio = self.model.predict(X)
+        out = (ratio * scale).reshape(n, H) * ctx.week_future * ctx.mult_future
+        return np.where(self.start[:, None] < T, out, np.nan)
+
+
+def gbm(ctx: Context) -> np.ndarray:
+    return GlobalModel(ctx).fit(ctx.horizon).predict()
+
+
+def forecast_all(ctx: Context, models: list[str] = MODELS) -> dict[str, np.ndarray]:
+    """Every requested model's daily forecast [series, horizon]."""
+    run = {"seasonal_naive": seasonal_naive, "moving_average": moving_average, "ets": ets, "gbm": gbm,
+           "croston": lambda c: croston_family(c, "croston"), "sba": lambda c: croston_family(c, "sba"),
+           "tsb": lambda c: croston_family(c, "tsb")}
+    return {name: run[name](ctx) for name in models}

@@ -1,0 +1,87 @@
+"""What notebook 05_restock calls: run the restock analysis for a period, write its files, and tables to show."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from shopkpi import artifacts
+from shopkpi.dictionary import t
+from shopkpi.restock import export, figures
+from shopkpi.restock.artifact import FIGURES, write_restock_artifact
+from shopkpi.restock.pipeline import RestockResult, run_restock
+
+
+def run(ctx) -> RestockResult:
+    return run_restock(ctx.params, ctx.period.end)
+
+
+def write_outputs(result: RestockResult, ctx) -> dict:
+    """Purchase suggestion (CSV + XLSX in the outputs folder), figures, and restock.json."""
+    lang = ctx.language
+    table = export.suggestion_table(result.plan, lang)
+    name = f"purchase_suggestion_{ctx.client}_{result.origin.isoformat()}"
+    csv = export.write_csv(table, ctx.outputs_dir / f"{name}.csv")
+    xlsx = export.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx")
+    import matplotlib.pyplot as plt
+
+    figs = {"projection": figures.projection_figure(result.plan, result.projections, lang),
+            "risks": figures.risks_figure(result.plan, lang),
+            "accuracy": figures.accuracy_figure(result.backtest.summary(_shown_models(result)), lang)}
+    for key, fig in figs.items():
+        artifacts.save_figure(fig, ctx.artifacts_dir / FIGURES[key])
+        plt.close(fig)
+    exports = {"csv": csv.name, "xlsx": xlsx.name}
+    write_restock_artifact(result, ctx, exports)
+    return {"csv": csv, "xlsx": xlsx, "artifact": ctx.artifacts_dir / "restock.json"}
+
+
+def _shown_models(result) -> list[str]:
+    present = set(result.backtest.rows["model"])
+    return [m for m in ["seasonal_naive", "moving_average", "ets", "croston", "sba", "tsb", "gbm", "selected"] if m in present]
+
+
+def summary_lines(result: RestockResult, ctx) -> list[str]:
+    lang, plan = ctx.language, result.plan
+    acc = result.backtest.summary(["seasonal_naive", "selected"]).set_index("model")
+    gain = 1 - acc.at["selected", "wape_total"] / acc.at["seasonal_naive", "wape_total"]
+    value = plan.loc[plan["order_qty"] > 0, "order_value"].sum()
+    meta = result.panel.meta
+    return [
+        t("restock_origin_note", lang, origin=result.origin, period_end=ctx.period.end, stock_as_of=max(plan["stock_as_of"])),
+        t("restock_summary_sentence", lang, order_now=int((plan["order_qty"] > 0).sum()),
+          value=f"{ctx.params.reporting_currency} {value:,.0f}", at_risk=int((plan["status"] == "stockout_risk").sum())),
+        t("restock_accuracy_sentence", lang, wape=f"{acc.at['selected', 'wape_total']:.1%}",
+          naive=f"{acc.at['seasonal_naive', 'wape_total']:.1%}", gain=f"{gain:.0%}"),
+        t("restock_demand_note", lang, censored=int(meta["censored_days"].sum()), new=int(meta["is_new"].sum()),
+          min_days=result.options.min_history_days),
+    ]
+
+
+def order_table(result: RestockResult, ctx, only_actions: bool = True) -> pd.DataFrame:
+    plan = result.plan[result.plan["status"] != "ok"] if only_actions else result.plan
+    return export.suggestion_table(plan, ctx.language)
+
+
+def accuracy_table(result: RestockResult, ctx) -> pd.DataFrame:
+    lang = ctx.language
+    df = result.backtest.summary(_shown_models(result))
+    df["model"] = df["model"].map(lambda m: t(f"restock_model_{m}", lang))
+    names = {"model": t("restock_model", lang)}
+    for level, suffix in (("daily", t("restock_daily", lang)), ("total", t("restock_lead_time_total", lang))):
+        for metric in ("wape", "mase", "bias"):
+            names[f"{metric}_{level}"] = f"{t('restock_' + metric, lang)} · {suffix}"
+    return df[list(names)].rename(columns=names)
+
+
+def events_table(result: RestockResult, ctx) -> pd.DataFrame:
+    lang = ctx.language
+    ev = result.events.uplifts
+    end = result.future_dates[-1].date()
+    ev = ev[ev["next_date"].notna() & (ev["next_date"] <= end)].sort_values(["next_date", "market"])
+    return pd.DataFrame({
+        t("market", lang): ev["market"], t("restock_event", lang): ev["name"] + " (" + ev["role"].map(lambda r: t(f"restock_role_{r}", lang)) + ")",
+        t("restock_next_date", lang): ev["next_date"].astype(str) + ev["uncertain"].map(lambda u: f" ({t('restock_uncertain_date', lang)})" if u else ""),
+        t("restock_uplift", lang): ev["uplift"].round(2),
+        t("restock_interval", lang): [f"{a:.2f}–{b:.2f}" if pd.notna(a) else "–" for a, b in zip(ev["lo"], ev["hi"])],
+        t("restock_source", lang): ev["source"].map(lambda s: t(f"restock_source_{s}", lang)),
+    })

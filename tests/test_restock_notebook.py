@@ -1,0 +1,61 @@
+"""05_restock runs through papermill on the small demo and leaves the plan, exports, figures and a dashboard page."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from openpyxl import load_workbook
+from shopkpi import paths
+from shopkpi.runner import execute
+
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module")
+def restock_run(demo_run_session, tmp_path_factory):
+    from conftest import workspace_env
+
+    out = tmp_path_factory.mktemp("restock_nb") / "05_restock.ipynb"
+    with workspace_env(str(demo_run_session["root"])):
+        execute("05_restock", {"client": "demo", "period": demo_run_session["period"], "language": "en"}, out)
+    return out, demo_run_session
+
+
+def test_notebook_runs_without_errors(restock_run):
+    out, _ = restock_run
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    text = json.dumps(nb.cells)
+    assert "What to order now" in text and "Forecast accuracy in the backtest" in text
+
+
+def test_artifact_and_exports(restock_run, monkeypatch):
+    _, run = restock_run
+    monkeypatch.setenv(paths.WORKSPACE_ENV, str(run["root"]))
+    art = paths.artifacts_dir("demo", run["period"])
+    payload = json.loads((art / "restock.json").read_text(encoding="utf-8"))
+    for key in ["origin", "stock_as_of", "summary", "accuracy", "accuracy_per_sku", "events", "plan", "forecasts",
+                "projections", "figures", "exports", "notes"]:
+        assert key in payload, key
+    assert payload["origin"] <= payload["period_end"]
+    assert {a["model"] for a in payload["accuracy"]["overall"]} >= {"seasonal_naive", "moving_average", "gbm", "selected"}
+    assert len(payload["plan"]) == payload["summary"]["rows"] > 0
+    for rel in payload["figures"].values():
+        assert (art / rel).stat().st_size > 1000
+    outputs = paths.period_outputs_dir("demo", run["period"])
+    ws = load_workbook(outputs / payload["exports"]["xlsx"]).active
+    assert ws.max_row == len(payload["plan"]) + 1 and ws.cell(row=1, column=1).value == "Seller SKU"
+    assert (outputs / payload["exports"]["csv"]).exists()
+
+
+def test_dashboard_page_reads_only_the_artifact(restock_run, monkeypatch):
+    from shopkpi.restock.page import restock_html
+
+    _, run = restock_run
+    monkeypatch.setenv(paths.WORKSPACE_ENV, str(run["root"]))
+    page = restock_html("demo")
+    assert 'data-page="restock"' in page and page.count("data:image/png;base64") == 3
+    assert "Restock forecast and purchase plan" in page

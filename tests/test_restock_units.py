@@ -1,0 +1,214 @@
+"""Restock arithmetic on hand-made numbers: metrics, plan maths, intermittent methods, events, safe exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from shopkpi.restock import backtest, export, plan
+from shopkpi.restock.demand import Panel, describe_series
+from shopkpi.restock.events import fit_events, load_calendar
+from shopkpi.restock.models import _intermittent
+from shopkpi.restock.options import RestockOptions
+
+
+def test_metrics_on_hand_made_numbers():
+    actual, forecast = [10, 0, 5], [8, 1, 5]
+    assert backtest.wape(actual, forecast) == pytest.approx(3 / 15)
+    assert backtest.bias(actual, forecast) == pytest.approx(-1 / 15)
+    assert backtest.mase(actual, forecast, [2, 2, 2]) == pytest.approx(np.mean([1, 0.5, 0]))
+    assert np.isnan(backtest.wape([0, 0], [1, 1]))
+
+
+def test_naive_scales():
+    y = np.array([[1.0, 2, 3, 4, 5, 6, 7, 3, 2, 3, 4, 5, 6, 7]])
+    assert backtest.naive_scale_daily(y)[0] == pytest.approx(np.mean([2, 0, 0, 0, 0, 0, 0]))
+    flat = np.ones((1, 30))
+    assert backtest.naive_scale_total(flat, np.array([5]))[0] == 0.0
+
+
+def test_error_model_recovers_poisson_like_variance():
+    rng = np.random.default_rng(1)
+    f = rng.uniform(5, 200, size=4000)
+    a = rng.poisson(f)
+    coef_a, coef_b = backtest.fit_error_model(f, a)
+    assert coef_a == pytest.approx(1.0, abs=0.15) and coef_b < 0.01
+
+
+@pytest.mark.parametrize("needed, moq, pack, expected", [(0, 50, 12, 0), (-3, 50, 12, 0), (37, 50, 12, 60),
+                                                          (130, 50, 12, 132), (50, 50, 10, 50), (1, None, None, 1)])
+def test_order_quantity_rounds_to_moq_and_case_pack(needed, moq, pack, expected):
+    assert plan.round_order(needed, moq, pack) == expected
+
+
+def test_days_of_cover_and_projection():
+    assert plan.days_of_cover(10, np.array([4.0, 4, 4])) == pytest.approx(2.5)
+    assert plan.days_of_cover(20, np.array([4.0, 4, 4])) is None
+    assert plan.days_of_cover(0, np.array([4.0, 4, 4])) == 0.0
+    proj = plan.projected_stock(5, np.array([2.0, 2, 2, 2]), [(2, 10)])
+    assert proj.tolist() == [3, 1, 9, 7] and plan.first_negative(proj) is None
+    assert plan.first_negative(plan.projected_stock(5, np.array([2.0, 2, 2, 2]))) == 2
+
+
+def test_demand_quantile_matches_normal_for_large_means():
+    assert plan.demand_quantile(10_000, 10_000, 0.95) == pytest.approx(10_000 + 1.6449 * 100, abs=3)
+    assert plan.demand_quantile(100, 0, 0.95) == 100
+    assert plan.demand_quantile(0, 5, 0.95) == 0
+
+
+def test_abc_xyz_classes():
+    revenue = pd.Series([700.0, 200, 60, 40])
+    cv = pd.Series([0.2, 0.7, 1.5, 0.4])
+    classes = plan.abc_xyz(revenue, cv)
+    # A while the share of larger SKUs is under 80% (the SKU crossing 80% is still A), B under 95%.
+    assert classes["sku_class"].tolist() == ["AX", "AY", "BZ", "CX"]
+
+
+def _series(sku="S1", market="UK", model="gbm", sku_class="AX"):
+    return pd.DataFrame([{"seller_sku": sku, "market": market, "product_name": "Mug", "model": model, "is_new": False,
+                          "sku_class": sku_class, "units_91d": 900.0, "returns_91d": 10.0}])
+
+
+def _stock(**over):
+    row = {"seller_sku": "S1", "warehouse": "W1", "market": "UK", "product_name": "Mug", "as_of": dt.date(2026, 1, 2),
+           "on_hand": 100, "inbound_qty": 0, "inbound_eta": None, "lead_time_days": 20.0, "lead_time_std_days": 0.0,
+           "moq": 50, "case_pack": 12, "landed_cost": 2.5, "currency": "GBP"}
+    return pd.DataFrame([{**row, **over}])
+
+
+class _Params:
+    reporting_currency = "USD"
+
+    def fx_rate(self, currency, on):
+        return 1.3, dt.date(2025, 1, 1)
+
+    def market(self, code):
+        raise AssertionError("currency is given")
+
+
+def test_plan_arithmetic_on_a_flat_forecast():
+    options = RestockOptions(review_period_days=7)
+    daily = np.full((1, 120), 10.0)
+    rows, projections = plan.build_plan(_stock(), _series(), daily, dt.date(2026, 1, 1), (0.0, 0.0), options, _Params())
+    r = rows.iloc[0]
+    # No forecast error and no lead-time variability: no safety stock, quantiles equal the means.
+    assert r.demand_lead_time == 200 and r.demand_protection == 270
+    assert r.reorder_point == pytest.approx(200) and r.safety_stock == pytest.approx(0)
+    assert r.order_qty_needed == pytest.approx(170) and r.order_qty == 180  # 15 cases of 12
+    assert r.days_of_cover == pytest.approx(10) and r.stockout_date == dt.date(2026, 1, 12)
+    assert r.status == "stockout_risk"  # runs out on day 10, an order lands on day 20
+    assert r.units_short_before_replenishment == pytest.approx(100)
+    assert r.cash_tied_up_local == pytest.approx(250) and r.cash_tied_up == pytest.approx(325)
+    assert r.order_value_local == pytest.approx(450)
+    assert projections["S1|W1"]["with_order"][20] == pytest.approx(100 - 210 + 180)
+
+
+def test_plan_safety_stock_grows_with_error_and_lead_time_variability():
+    options = RestockOptions()
+    daily = np.full((1, 120), 10.0)
+    base, _ = plan.build_plan(_stock(on_hand=1000), _series(), daily, dt.date(2026, 1, 1), (5.0, 0.0), options, _Params())
+    vary, _ = plan.build_plan(_stock(on_hand=1000, lead_time_std_days=5.0), _series(), daily, dt.date(2026, 1, 1), (5.0, 0.0),
+                              options, _Params())
+    assert 0 < base.safety_stock[0] < vary.safety_stock[0]
+    assert base.status[0] == "ok" and base.order_qty[0] == 0
+    inbound, _ = plan.build_plan(_stock(on_hand=50, inbound_qty=1000, inbound_eta=dt.date(2026, 1, 5)), _series(), daily,
+                                 dt.date(2026, 1, 1), (0.0, 0.0), options, _Params())
+    assert inbound.stockout_date[0] is None and inbound.days_of_cover[0] == pytest.approx(5)
+
+
+def test_croston_family_on_a_regular_intermittent_series():
+    x = np.tile([0.0, 0.0, 3.0], 60)[None, :]
+    assert _intermittent(x, "croston")[0] == pytest.approx(1.0)
+    assert _intermittent(x, "sba")[0] == pytest.approx(0.95)
+    assert _intermittent(x, "tsb")[0] == pytest.approx(1.0, abs=0.15)  # its probability swings with each demand
+    censored = x.copy()
+    censored[0, 100:130] = np.nan  # a stock-out is skipped, not learned as zeros
+    assert _intermittent(censored, "croston")[0] == pytest.approx(1.0)
+
+
+def test_calendar_holds_the_mega_sales_and_one_shoulder_per_day():
+    cal = load_calendar(["UK", "TH", "ID", "MY", "US"])
+    uk = cal[(cal["market"] == "UK") & (cal["role"] == "event")]
+    assert dt.date(2026, 11, 27) in set(uk.loc[uk["key"] == "black_friday", "date"])
+    assert dt.date(2026, 11, 30) in set(uk.loc[uk["key"] == "cyber_monday", "date"])
+    assert {dt.date(2025, 11, 11), dt.date(2026, 11, 11), dt.date(2027, 11, 11)} <= set(uk.loc[uk["key"] == "double_11", "date"])
+    ramadan = cal[(cal["market"] == "ID") & (cal["key"] == "ramadan")]
+    assert len(ramadan) > 80 and ramadan["uncertain"].all()
+    shoulders = cal[cal["role"] != "event"]
+    assert not shoulders.duplicated(["market", "date"]).any()
+    assert not (set(zip(shoulders["market"], shoulders["date"])) & set(zip(cal.loc[cal["role"] == "event", "market"],
+                                                                             cal.loc[cal["role"] == "event", "date"])))
+
+
+def test_event_uplift_is_estimated_from_history_not_written_down():
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2025-09-01", "2026-01-31", freq="D")
+    n = 80
+    lam = np.full((n, len(dates)), 6.0)
+    bf = dates.get_loc(pd.Timestamp("2025-11-28"))
+    lam[:, bf] *= 3.0
+    y = rng.poisson(lam).astype(float)
+    meta = pd.DataFrame({"seller_sku": [f"S{i}" for i in range(n)], "market": "UK", "category": "c", "start_idx": 0})
+    panel = Panel(dates, meta, y, np.zeros_like(y, dtype=bool), np.full(y.shape, 5.0), np.zeros_like(y))
+    panel.meta = describe_series(panel, 56)
+    cal = load_calendar(["UK"])
+    up = fit_events(panel, cal).uplifts.set_index("effect")
+    assert up.at["black_friday", "uplift"] == pytest.approx(3.0, abs=0.15)
+    assert up.at["black_friday", "lo"] < up.at["black_friday", "uplift"] < up.at["black_friday", "hi"]
+    assert up.at["double_11", "uplift"] == pytest.approx(1.0, abs=0.15)  # no planted effect: none found
+    assert up.at["black_friday", "source"] == "history"
+
+
+def test_model_choice_switches_only_on_consistent_evidence():
+    rows = []
+    for origin in ["o1", "o2", "o3"]:
+        for series in (0, 1):
+            for model, err in (("gbm", 10.0), ("ets", 2.0 if series == 1 else 20.0)):
+                rows.append({"origin": origin, "series": series, "model": model, "total_ok": True,
+                             "actual_total": 100.0, "forecast_total": 100.0 + err})
+    choice = backtest.choose_models(pd.DataFrame(rows))
+    assert choice.to_dict() == {0: "gbm", 1: "ets"}
+    assert backtest.choose_models(pd.DataFrame(rows), per_series=False).to_dict() == {0: "gbm", 1: "gbm"}
+
+
+MALICIOUS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\tcmd", "\rcmd"]
+
+
+def test_exports_neutralise_formula_injection(tmp_path):
+    frame = pd.DataFrame({"seller_sku": ["S1"] * len(MALICIOUS), "product_name": MALICIOUS, "order_qty": [12] * len(MALICIOUS),
+                          "delta": [-5.0] * len(MALICIOUS)})
+    safe = frame.map(export.neutralise)
+    assert all(v.startswith("'") for v in safe["product_name"]) and safe["delta"].tolist() == [-5.0] * len(MALICIOUS)
+    xlsx = export.write_xlsx(safe, tmp_path / "p.xlsx")
+    ws = load_workbook(xlsx).active
+    cells = [ws.cell(row=i + 2, column=2) for i in range(len(MALICIOUS))]
+    assert all(c.data_type == "s" and c.value.startswith("'") for c in cells)
+    assert ws.cell(row=2, column=4).value == -5  # numbers stay numbers
+    path = export.write_csv(safe, tmp_path / "p.csv")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        read = list(csv.DictReader(fh))
+    assert [r["product_name"] for r in read] == ["'" + m for m in MALICIOUS]
+
+
+def test_suggestion_table_labels_and_neutralises():
+    options = RestockOptions()
+    rows, _ = plan.build_plan(_stock(product_name="=cmd|' /C calc'!A0"), _series().assign(product_name="=cmd|' /C calc'!A0"),
+                              np.full((1, 120), 1.0), dt.date(2026, 1, 1), (0.0, 0.0), options, _Params())
+    table = export.suggestion_table(rows, "zh")
+    assert "建议采购量" in table.columns
+    assert table["商品"].iloc[0].startswith("'=")
+
+
+def test_options_default_when_params_have_no_restock_section():
+    from shopkpi.restock.options import restock_options
+
+    class Bare:
+        pass
+
+    assert restock_options(Bare()).review_period_days == 7
+    with pytest.raises(ValueError):
+        RestockOptions(service_levels={"AX": 1.2})
