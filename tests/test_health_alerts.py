@@ -83,6 +83,29 @@ def test_write_alerts_merges_kinds(tmp_path):
     assert [a["kind"] for a in data["alerts"]] == ["kpi_pace"]
 
 
+def _write_many(tmp_path, kind, rounds):
+    ctx = _ctx(tmp_path)
+    for n in range(rounds):
+        alert = _kpi_alert() if kind == "kpi_pace" else _health_alert()
+        al.write_alerts(ctx, [alert], details={kind: {"round": n}})
+
+
+def test_concurrent_writers_keep_each_others_kinds(tmp_path):
+    """Shop health and targets run side by side with `run --workers`: neither may drop the other's last write."""
+    import multiprocessing
+
+    rounds = 40
+    mp = multiprocessing.get_context("fork")
+    procs = [mp.Process(target=_write_many, args=(tmp_path, kind, rounds)) for kind in ("kpi_pace", "shop_health")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    data = al.read_alerts(tmp_path / "artifacts" / "alerts.json")
+    assert {k: data["kinds"][k]["round"] for k in ("kpi_pace", "shop_health")} == {"kpi_pace": rounds - 1, "shop_health": rounds - 1}
+
+
 def test_write_alerts_refuses_bad_input(tmp_path):
     ctx = _ctx(tmp_path)
     with pytest.raises(al.AlertError, match="no alerts and no kinds"):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from shopkpi import spreadsheet
 from shopkpi.restock import backtest, export, plan
 from shopkpi.restock.demand import Panel, describe_series
 from shopkpi.restock.events import fit_events, load_calendar
@@ -181,14 +182,14 @@ MALICIOUS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(
 def test_exports_neutralise_formula_injection(tmp_path):
     frame = pd.DataFrame({"seller_sku": ["S1"] * len(MALICIOUS), "product_name": MALICIOUS, "order_qty": [12] * len(MALICIOUS),
                           "delta": [-5.0] * len(MALICIOUS)})
-    safe = frame.map(export.neutralise)
+    safe = frame.map(spreadsheet.neutralise)
     assert all(v.startswith("'") for v in safe["product_name"]) and safe["delta"].tolist() == [-5.0] * len(MALICIOUS)
-    xlsx = export.write_xlsx(safe, tmp_path / "p.xlsx")
+    xlsx = spreadsheet.write_xlsx(safe, tmp_path / "p.xlsx", sheet="purchase")
     ws = load_workbook(xlsx).active
     cells = [ws.cell(row=i + 2, column=2) for i in range(len(MALICIOUS))]
     assert all(c.data_type == "s" and c.value.startswith("'") for c in cells)
     assert ws.cell(row=2, column=4).value == -5  # numbers stay numbers
-    path = export.write_csv(safe, tmp_path / "p.csv")
+    path = spreadsheet.write_csv(safe, tmp_path / "p.csv")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         read = list(csv.DictReader(fh))
     assert [r["product_name"] for r in read] == ["'" + m for m in MALICIOUS]

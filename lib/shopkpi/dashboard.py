@@ -32,18 +32,38 @@ def bound_client(requested: str = "") -> str:
     return paths.check_client_name(client)
 
 
-def available_periods(client: str) -> list[str]:
+def available_periods(client: str, artifact: str = "kpis.json") -> list[str]:
+    """The client's periods that have `artifact`, oldest first."""
     base = paths.client_outputs_dir(client)
     if not base.exists():
         return []
     found = []
     for folder in base.iterdir():
-        if paths.PERIOD_NAME.match(folder.name) and (folder / "artifacts" / "kpis.json").exists():
+        if paths.PERIOD_NAME.match(folder.name) and (folder / "artifacts" / artifact).exists():
             found.append(folder.name)
     from shopkpi.periods import parse_period
 
     # By end date: as text every "2026-12" would sort before "2026-W46".
     return sorted(found, key=lambda name: (parse_period(name).end, name))
+
+
+def read_page_artifact(client: str, period: str | None, artifact: str) -> tuple[Path, dict] | None:
+    """(artifacts folder, payload) of `period` (default: the latest that has it), or None when there is none."""
+    if period is None:
+        periods = available_periods(client, artifact)
+        if not periods:
+            return None
+        period = periods[-1]
+    folder = paths.artifacts_dir(client, paths.check_period_name(period))
+    file = folder / artifact
+    if not file.exists():
+        return None
+    return folder, json.loads(file.read_text(encoding="utf-8"))
+
+
+def no_artifact_html(key: str) -> str:
+    """A page's "nothing for this period" note, in both report languages (no artifact says which one)."""
+    return STYLE + f'<div class="skp"><p>{html.escape(t(key, "en"))} / {html.escape(t(key, "zh"))}</p></div>'
 
 
 def load_kpis(client: str, period: str) -> dict:
@@ -128,14 +148,13 @@ def overview_html(client: str, period: str | None = None) -> str:
 </div>"""
 
 
-# Page name -> (label key, "module:function" rendering (client, period) -> HTML). Imported on first view,
-# so a page whose analysis is not installed yet is simply absent, never an error for the reader.
+# Page name -> (label key, "module:function" rendering (client, period) -> HTML), imported on first view
+# so a reader who opens one tab does not pay for every analysis's imports.
 PAGES = {
     "overview": ("dashboard_title", "shopkpi.dashboard:overview_html"),
     "targets": ("kpi_targets", "shopkpi.targets.page:targets_page_html"),
     "alerts": ("review_alerts", "shopkpi.health.page:health_page_html"),
-    "content": ("page_content", "shopkpi.content.page:page_html"),
-    "creators": ("page_creators", "shopkpi.creators.page:page_html"),
+    "creators": ("page_creators", "shopkpi.creators.page:creators_page_html"),
     "restock": ("page_restock", "shopkpi.restock.page:restock_html"),
 }
 
@@ -146,10 +165,7 @@ def page_renderers() -> dict[str, tuple[str, object]]:
     found = {}
     for name, (label, target) in PAGES.items():
         module, function = target.split(":")
-        try:
-            found[name] = (label, getattr(importlib.import_module(module), function))
-        except (ImportError, AttributeError):
-            continue
+        found[name] = (label, getattr(importlib.import_module(module), function))
     return found
 
 

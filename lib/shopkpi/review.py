@@ -12,7 +12,8 @@ from shopkpi import artifacts
 from shopkpi.dictionary import t
 from shopkpi.params import RunContext
 
-ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "restock": "restock.json"}
+ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "content": "content.json", "creators": "creators.json",
+            "restock": "restock.json"}
 SEVERITY_ORDER = ("critical", "warning", "info")
 
 
@@ -79,3 +80,10 @@ def restock_lines(ctx: RunContext, restock: dict | None, limit: int = 5) -> list
         lines.append(t("review_stockout_risk", lang, sku=r["seller_sku"], warehouse=r.get("warehouse") or "–",
                        date=r.get("stockout_date") or "–", qty=f"{r.get('order_qty') or 0:,.0f}"))
     return lines
+
+
+def creator_lines(ctx: RunContext, creators: dict | None) -> list[str]:
+    """The creator review's summary: window, cost and return, recommendations, flags, best LIVE slots."""
+    from shopkpi.creators.page import summary_lines
+
+    return summary_lines(creators, ctx.language) if creators else []

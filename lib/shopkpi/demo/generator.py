@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shopkpi.demo import affiliate_export, ads_export, content_export, inventory, orders_export, shop_health, truth
+from shopkpi.demo import (
+    affiliate_export, ads_export, content_export, contracts_export, inventory, orders_export, shop_health, truth,
+)
 from shopkpi.demo.ads import draw_delivery_and_orders, plan_ads, scale_budgets
 from shopkpi.demo.ads import expected_lines as ads_expected_lines
 from shopkpi.demo.catalog import build_catalog
@@ -204,6 +206,7 @@ def generate_demo_client(
     counts.update(content_export.write_tagging_sheet(raw, rng["tagging"], vs, fixed_time))
     snaps = follower_snapshots(rng["snapshots"], creators, snapshot_dates(start, end_date))
     counts.update(content_export.write_follower_snapshots(raw, snaps))
+    counts.update(contracts_export.write_contracts(raw, creators, fixed_time))
     c, commented = content_export.write_comments(raw, rng["comments"], vs, vrows, skus)
     counts.update(c)
     health = shop_health.compute(book, start, end_date, rng["health"], planted_response)

@@ -8,6 +8,7 @@ own kinds in alerts.json, so the two can run in either order.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import math
 from functools import cache
 from importlib import resources
@@ -185,6 +186,14 @@ def write_alerts(ctx, alerts: list[dict], *, kinds: list[str] | tuple[str, ...] 
     if len(set(ids)) != len(ids):
         raise AlertError(f"write_alerts: duplicate alert ids {sorted({i for i in ids if ids.count(i) > 1})}")
     path = alerts_path(ctx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Health and targets may run concurrently (run --workers): read-merge-write under one lock.
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _merge_write(ctx, path, alerts, kinds, details)
+
+
+def _merge_write(ctx, path: Path, alerts: list[dict], kinds: tuple, details: dict | None) -> Path:
     sections: dict = {}
     if path.exists():
         existing = artifacts.read_json(path)

@@ -7,10 +7,8 @@ and it never recomputes a number. The notebook shows the same alert blocks throu
 from __future__ import annotations
 
 import html
-import json
 
-from shopkpi import paths
-from shopkpi.dashboard import STYLE, _figure
+from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ALERTS_FILE = "alerts.json"
@@ -135,24 +133,13 @@ def thresholds_table_html(rows: list[dict], lang: str) -> str:
     return f"<div class='scroll'><table><tr>{head}</tr>{body}</table></div>"
 
 
-def available_alert_periods(client: str) -> list[str]:
-    base = paths.client_outputs_dir(client)
-    if not base.exists():
-        return []
-    found = [f.name for f in base.iterdir() if paths.PERIOD_NAME.match(f.name) and (f / "artifacts" / ALERTS_FILE).exists()]
-    from shopkpi.periods import parse_period
-
-    return sorted(found, key=lambda name: (parse_period(name).end, name))
-
-
 def health_page_html(client: str, period: str | None = None) -> str:
     """The alerts and shop-health page for a client's latest (or given) period, as one HTML string."""
-    periods = available_alert_periods(client)
-    if not periods:
-        return STYLE + f'<div class="skp"><p>{_esc(t("health_no_page", "en"))} / {_esc(t("health_no_page", "zh"))}</p></div>'
-    period = period or periods[-1]
-    folder = paths.artifacts_dir(client, paths.check_period_name(period))
-    data = json.loads((folder / ALERTS_FILE).read_text(encoding="utf-8"))
+    found = read_page_artifact(client, period, ALERTS_FILE)
+    if found is None:
+        return no_artifact_html("health_no_page")
+    folder, data = found
+    period = data["period"]
     lang = data["language"]
     parts = [f"<h2>{_esc(data['display_name'])} · {_esc(t('shop_health_title', lang))}</h2>",
              f"<p>{_esc(t('period', lang))}: <b>{_esc(period)}</b> ({_esc(data['period_start'])} – {_esc(data['period_end'])})</p>"]

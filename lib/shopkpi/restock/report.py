@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from shopkpi import artifacts
+from shopkpi import artifacts, spreadsheet
 from shopkpi.dictionary import t
 from shopkpi.restock import export, figures
 from shopkpi.restock.artifact import FIGURES, write_restock_artifact
@@ -20,8 +20,8 @@ def write_outputs(result: RestockResult, ctx) -> dict:
     lang = ctx.language
     table = export.suggestion_table(result.plan, lang)
     name = f"purchase_suggestion_{ctx.client}_{result.origin.isoformat()}"
-    csv = export.write_csv(table, ctx.outputs_dir / f"{name}.csv")
-    xlsx = export.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx")
+    csv = spreadsheet.write_csv(table, ctx.outputs_dir / f"{name}.csv")
+    xlsx = spreadsheet.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx", sheet="purchase", freeze="C2")
     import matplotlib.pyplot as plt
 
     figs = {"projection": figures.projection_figure(result.plan, result.projections, lang),

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import html
-import json
 
-from shopkpi import paths
-from shopkpi.dashboard import STYLE, _figure
+from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 STATUS_CLASS = {"met": "up", "on_track": "up", "off_pace": "down", "missed": "down", "behind": "down"}
@@ -21,11 +19,10 @@ def _value(kpi: str, value) -> str:
 
 
 def targets_page_html(client: str, period: str) -> str:
-    folder = paths.artifacts_dir(client, paths.check_period_name(period))
-    file = folder / "targets.json"
-    if not file.exists():
-        return STYLE + f'<div class="skp"><p>{html.escape(t("no_targets", "en"))} / {html.escape(t("no_targets", "zh"))}</p></div>'
-    k = json.loads(file.read_text(encoding="utf-8"))
+    found = read_page_artifact(client, period, "targets.json")
+    if found is None:
+        return no_artifact_html("no_targets")
+    folder, k = found
     lang, esc = k["language"], html.escape
     rows = []
     for r in (r for r in k["targets"] if r["level"] != "person"):

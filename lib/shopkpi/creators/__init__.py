@@ -1,0 +1,1 @@
+"""Creator cost-effectiveness, fake-audience screening and LIVE host review (issue #5)."""
