@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import nbformat
@@ -153,3 +154,43 @@ def test_store_matches_the_planted_dirt(demo_run):
     stored = set(con.execute("SELECT DISTINCT order_id, source_file FROM order_lines").fetchall())
     changed = {(row[0], change["older_file"]) for change in truth["status_changes"] for row in change["rows"]}
     assert changed and not changed & stored  # no line of a changed order comes from its older export
+
+
+def test_every_dashboard_page_renders_from_the_run_and_none_is_an_error(demo_run):
+    from shopkpi import dashboard
+
+    period = demo_run["period"]
+    for name in dashboard.PAGES:
+        page = dashboard.page_html("demo", name, period)
+        assert f'data-page="{name}"' in page, name
+        assert "This page cannot be shown" not in page, name
+
+
+def test_review_page_says_what_each_analysis_found(demo_run):
+    from shopkpi import review
+
+    period = demo_run["period"]
+    page = review.review_page_html("demo", period)
+    found = review.load_artifacts(paths.artifacts_dir("demo", period))
+    assert all(found.values()), [name for name, payload in found.items() if payload is None]
+    for line in review.creator_lines("zh", found["creators"]) + review.restock_lines("zh", found["restock"]):
+        assert html.escape(line) in page
+    assert "未生成的分析" not in page  # every analysis ran
+
+
+def test_static_dashboard_export_has_every_page_and_no_code(demo_run):
+    from shopkpi import dashboard
+    from shopkpi.static_export import export_dashboard
+
+    period = demo_run["period"]
+    path = export_dashboard("demo", period)
+    assert path.parent == paths.period_outputs_dir("demo", period)
+    text = path.read_text(encoding="utf-8")
+    assert "<script" not in text.lower() and "resolve_run" not in text
+    for name in dashboard.PAGES:
+        assert f'<section id="{name}">' in text and f'data-page="{name}"' in text
+    kpis = json.loads((paths.artifacts_dir("demo", period) / "kpis.json").read_text(encoding="utf-8"))
+    assert f"{kpis['total']['gmv_net']:,.2f}" in text  # the same figure as the artifact
+    assert text.count("data:image/png;base64,") >= 5
+    with pytest.raises(Exception, match="no report for period"):
+        export_dashboard("demo", "2019-W01")

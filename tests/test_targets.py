@@ -107,7 +107,7 @@ def test_bad_targets_are_refused_with_the_field(workspace, item, message):
 
 
 def test_unknown_kpi_names_the_known_ones():
-    from shopkpi.targets.actuals import check_kpi
+    from shopkpi.targets.catalogue import check_kpi
 
     with pytest.raises(ParamsError, match="unknown KPI 'gvm'.*gmv_net"):
         check_kpi("gvm", "company", None)

@@ -106,12 +106,17 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
         # Written first with status "running": a run killed midway is never mistaken for a complete one.
         artifacts.write_json(manifest_path, {**base, "status": "running"})
         _, results = run_pipeline(client, ctx.period.name, ctx.language, timeout=timeout)
-        run.notebooks = [{"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 2), "error": r.error}
+        run.notebooks = [{"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 2), "error": r.error,
+                          "attempts": r.attempts}
                          for r in results]
         ok = all(r.status == "ok" for r in results) and set(_pipeline()) <= {r.notebook for r in results}
         run.status = "ok" if ok else "failed"
         run.error = next((r.error for r in results if r.status != "ok"), "")
         row_counts = {t: e["rows"] for t, e in Store(client).manifest()["tables"].items()}
+        if ok:
+            from shopkpi.static_export import export_dashboard
+
+            base["static_dashboard"] = export_dashboard(client, ctx.period.name).name
         run.seconds = time.perf_counter() - started
         artifacts.write_json(manifest_path, {**base, "status": run.status, "row_counts": row_counts,
                                              "notebooks": run.notebooks, "seconds": round(run.seconds, 2),

@@ -62,8 +62,19 @@ def cmd_run(args) -> int:
     _say(f"\n{'notebook':<20} {'status':<8} {'seconds':>8}  error")
     for r in results:
         _say(f"{r.notebook:<20} {r.status:<8} {r.seconds:>8.1f}  {r.error}")
+    if any(r.notebook == "08_review_report" and r.status == "ok" for r in results):
+        from shopkpi.static_export import export_dashboard
+
+        _say(f"static dashboard for e-mail: {export_dashboard(args.client, period)}")
     _say(f"\noutputs: {out}")
     return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def cmd_export(args) -> int:
+    from shopkpi.static_export import export_dashboard
+
+    _say(str(export_dashboard(args.client, args.period or None)))
+    return 0
 
 
 def cmd_serve(args) -> int:
@@ -137,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--client", default="demo")
     serve.add_argument("--port", type=int, help="port (default: a free one)")
     serve.set_defaults(func=cmd_serve)
+    export = sub.add_parser("export", help="write a client's dashboard pages as one static HTML file (for e-mail)")
+    export.add_argument("--client", required=True)
+    export.add_argument("--period", help="a period the client has a report for (default: the latest)")
+    export.set_defaults(func=cmd_export)
     batch = sub.add_parser("batch", help="run the pipeline for many clients in parallel (Dask), failures isolated")
     who = batch.add_mutually_exclusive_group(required=True)
     who.add_argument("--clients", help="comma-separated client names")

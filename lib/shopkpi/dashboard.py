@@ -156,6 +156,7 @@ PAGES = {
     "alerts": ("review_alerts", "shopkpi.health.page:health_page_html"),
     "creators": ("page_creators", "shopkpi.creators.page:creators_page_html"),
     "restock": ("page_restock", "shopkpi.restock.page:restock_html"),
+    "review": ("page_review", "shopkpi.review:review_page_html"),
 }
 
 

@@ -6,35 +6,34 @@ when an analysis did not run or failed, instead of leaving a silent gap.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from shopkpi import artifacts
 from shopkpi.dictionary import t
-from shopkpi.params import RunContext
+from shopkpi.targets.catalogue import format_value, node_label, projection_text
 
 ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "content": "content.json", "creators": "creators.json",
             "restock": "restock.json"}
 SEVERITY_ORDER = ("critical", "warning", "info")
 
 
-def load_artifacts(ctx: RunContext) -> dict[str, dict | None]:
+def load_artifacts(folder: Path) -> dict[str, dict | None]:
+    """Each analysis's artifact in a period's artifacts folder, None where it is missing."""
     out = {}
     for name, file in ANALYSES.items():
-        path = ctx.artifacts_dir / file
+        path = folder / file
         out[name] = artifacts.read_json(path) if path.exists() else None
     return out
 
 
-def missing_analyses(ctx: RunContext, found: dict[str, dict | None]) -> list[str]:
-    return [t("analysis_missing", ctx.language, analysis=t(f"analysis_{name}", ctx.language), file=ANALYSES[name])
+def missing_analyses(lang: str, found: dict[str, dict | None]) -> list[str]:
+    return [t("analysis_missing", lang, analysis=t(f"analysis_{name}", lang), file=ANALYSES[name])
             for name, payload in found.items() if payload is None]
 
 
-def target_lines(ctx: RunContext, targets: dict | None) -> list[str]:
+def target_lines(lang: str, targets: dict | None) -> list[str]:
     """Targets of this period and the periods around it: met, on track, and every one off pace with what it needs."""
-    from shopkpi.targets.report import format_value, node_label, projection_text
-
-    lang = ctx.language
     if not targets:
         return []
     rows = [SimpleNamespace(**r) for r in targets["targets"] if r["level"] != "person"]
@@ -51,9 +50,8 @@ def target_lines(ctx: RunContext, targets: dict | None) -> list[str]:
     return lines
 
 
-def alert_lines(ctx: RunContext, alerts: dict | None, limit: int = 8) -> list[str]:
+def alert_lines(lang: str, alerts: dict | None, limit: int = 8) -> list[str]:
     """Counts by severity, then the most severe alerts with the action each suggests."""
-    lang = ctx.language
     if not alerts:
         return []
     every = alerts.get("alerts", [])
@@ -67,9 +65,8 @@ def alert_lines(ctx: RunContext, alerts: dict | None, limit: int = 8) -> list[st
     return lines
 
 
-def restock_lines(ctx: RunContext, restock: dict | None, limit: int = 5) -> list[str]:
+def restock_lines(lang: str, restock: dict | None, limit: int = 5) -> list[str]:
     """What to order now and the SKUs at risk of a stock-out before their stock arrives."""
-    lang = ctx.language
     if not restock:
         return []
     summary = restock["summary"]
@@ -82,8 +79,40 @@ def restock_lines(ctx: RunContext, restock: dict | None, limit: int = 5) -> list
     return lines
 
 
-def creator_lines(ctx: RunContext, creators: dict | None) -> list[str]:
+def creator_lines(lang: str, creators: dict | None) -> list[str]:
     """The creator review's summary: window, cost and return, recommendations, flags, best LIVE slots."""
     from shopkpi.creators.page import summary_lines
 
-    return summary_lines(creators, ctx.language) if creators else []
+    return summary_lines(creators, lang) if creators else []
+
+
+def review_sections(lang: str, found: dict[str, dict | None]) -> list[tuple[str, list[str]]]:
+    """(heading key, sentences) of each analysis that ran, in the order the review report shows them."""
+    sections = [("review_targets", target_lines(lang, found["targets"])),
+                ("review_alerts", alert_lines(lang, found["alerts"])),
+                ("review_creators", creator_lines(lang, found["creators"])),
+                ("review_restock", restock_lines(lang, found["restock"]))]
+    return [(key, lines) for key, lines in sections if lines]
+
+
+def review_page_html(client: str, period: str) -> str:
+    """The dashboard's review page: the week's summary and every analysis's sentences, from artifacts only."""
+    import html
+
+    from shopkpi.dashboard import STYLE, no_artifact_html, read_page_artifact
+
+    found_kpis = read_page_artifact(client, period, "kpis.json")
+    if found_kpis is None:
+        return no_artifact_html("no_report")
+    folder, k = found_kpis
+    lang, esc = k["language"], html.escape
+    found = load_artifacts(folder)
+    parts = [f"<h2>{esc(k['display_name'])} · {esc(t('weekly_report' if k['period_kind'] == 'week' else 'monthly_report', lang))}</h2>",
+             f"<p>{esc(t('period', lang))}: <b>{esc(k['period'])}</b> ({esc(k['period_start'])} – {esc(k['period_end'])})</p>",
+             f"<h3>{esc(t('summary', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", [])) + "</ul>"]
+    for key, lines in review_sections(lang, found):
+        parts.append(f"<h3>{esc(t(key, lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in lines) + "</ul>")
+    missing = missing_analyses(lang, found)
+    if missing:
+        parts.append(f"<h3>{esc(t('review_missing', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in missing) + "</ul>")
+    return STYLE + f'<div class="skp" data-page="review" data-client="{esc(client)}" data-period="{esc(k["period"])}">' + "".join(parts) + "</div>"

@@ -23,7 +23,8 @@ REVIEW = "08_review_report"
 RUN_PARAMETERS = {"client", "period", "language"}
 KERNEL = "python3"
 CELL_TIMEOUT_S = 900
-KERNEL_START_RETRIES = 2
+KERNEL_START_RETRIES = 2  # ZMQ/port races when many kernels start at once
+DEAD_KERNEL_RETRIES = 1  # a kernel killed mid-run (OOM killer, operator) gets one fresh try; notebooks are re-runnable
 
 
 @dataclass
@@ -34,6 +35,7 @@ class NotebookResult:
     output: Path
     html: Path | None = None
     error: str = ""
+    attempts: int = 1
 
 
 def notebook_path(name: str) -> Path:
@@ -88,28 +90,50 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
-def execute(name: str, parameters: dict, output: Path, timeout: int = CELL_TIMEOUT_S) -> None:
+def _is_dead_kernel(exc: Exception) -> bool:
+    return type(exc).__name__ == "DeadKernelError" or str(exc).strip() == "Kernel died"
+
+
+class NotebookFailed(Exception):
+    """A notebook failed after `attempts` tries; `cause` is the last error."""
+
+    def __init__(self, cause: Exception, attempts: int):
+        super().__init__(str(cause))
+        self.cause, self.attempts = cause, attempts
+
+
+def execute(name: str, parameters: dict, output: Path, timeout: int = CELL_TIMEOUT_S) -> int:
+    """Run one notebook with papermill; returns the number of attempts it took (raises NotebookFailed)."""
     import papermill
 
     source = notebook_path(name)
     check_parameters(source, parameters)
-    for attempt in range(KERNEL_START_RETRIES + 1):
+    starts = deaths = 0
+    while True:
         try:
             papermill.execute_notebook(
                 str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
                 execution_timeout=timeout, start_timeout=120, progress_bar=False, log_output=False,
                 kernel_manager_class=_ipc_kernel_manager(),
             )
-            return
+            return 1 + starts + deaths
         except Exception as exc:  # papermill wraps kernel errors in several types
-            if attempt < KERNEL_START_RETRIES and _is_kernel_start_failure(exc):
-                time.sleep(1 + attempt)
-                continue
-            raise
+            if starts < KERNEL_START_RETRIES and _is_kernel_start_failure(exc):
+                starts += 1
+                time.sleep(starts)
+            elif deaths < DEAD_KERNEL_RETRIES and _is_dead_kernel(exc):
+                deaths += 1
+            else:
+                raise NotebookFailed(exc, 1 + starts + deaths) from exc
 
 
 def error_line(exc: Exception) -> str:
     """The one line a summary table shows: the notebook's own exception, not papermill's wrapper."""
+    if isinstance(exc, NotebookFailed):
+        line = error_line(exc.cause)
+        return line if exc.attempts == 1 else f"{line} (after {exc.attempts} attempts)"
+    if _is_dead_kernel(exc):
+        return "DeadKernelError: the kernel died (killed or out of memory)"
     if getattr(exc, "ename", None):
         return f"{exc.ename}: {exc.evalue}"[:300]
     lines = str(exc).strip().splitlines()
@@ -123,11 +147,12 @@ def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: i
         progress(f"running {name}{suffix} for {parameters['client']} {parameters['period']} ...")
     started = time.perf_counter()
     try:
-        execute(name, parameters, output, timeout)
+        attempts = execute(name, parameters, output, timeout)
     except Exception as exc:
-        return NotebookResult(name + suffix, "failed", time.perf_counter() - started, output, error=error_line(exc))
+        return NotebookResult(name + suffix, "failed", time.perf_counter() - started, output, error=error_line(exc),
+                              attempts=getattr(exc, "attempts", 1))
     html = render_html(output, out_dir / f"{name}{suffix}.html")
-    return NotebookResult(name + suffix, "ok", time.perf_counter() - started, output, html)
+    return NotebookResult(name + suffix, "ok", time.perf_counter() - started, output, html, attempts=attempts)
 
 
 def run_pipeline(client: str, period: str = "", language: str = "", notebooks: list[str] | None = None,

@@ -8,48 +8,9 @@ Money is in the reporting currency at the rate in force on the day.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 
-from shopkpi.errors import ParamsError
-
-
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    ratio: bool = False
-    money: bool = False
-    levels: tuple[str, ...] = ("company", "market")
-    teams: tuple[str, ...] = ()
-
-
-KPIS = {k.key: k for k in [
-    Kpi("gmv_net", money=True),
-    Kpi("gmv_gross", money=True),
-    Kpi("orders"),
-    Kpi("units"),
-    Kpi("aov", ratio=True, money=True),
-    Kpi("content_gmv_share", ratio=True),
-    Kpi("creator_gmv", money=True, levels=("company", "market", "team", "person"), teams=("creators",)),
-    Kpi("videos_posted", levels=("company", "market", "team", "person"), teams=("creators",)),
-    Kpi("new_creators", levels=("company", "market", "team"), teams=("creators",)),
-    Kpi("live_hours", levels=("company", "market", "team", "person"), teams=("live",)),
-    Kpi("live_gmv", money=True, levels=("company", "market", "team", "person"), teams=("live",)),
-    Kpi("ad_spend", money=True, levels=("company", "market", "team"), teams=("ads",)),
-    Kpi("roas", ratio=True, levels=("company", "market", "team"), teams=("ads",)),
-]}
-
-
-def check_kpi(key: str, level: str, team: str | None) -> Kpi:
-    kpi = KPIS.get(key)
-    if kpi is None:
-        raise ParamsError(f"targets: unknown KPI {key!r}; known: {', '.join(KPIS)}")
-    if level not in kpi.levels:
-        raise ParamsError(f"targets: {key} cannot be set at {level} level (only {', '.join(kpi.levels)})")
-    if team and team not in kpi.teams:
-        raise ParamsError(f"targets: {key} is not a KPI of team {team!r} (teams: {', '.join(kpi.teams) or 'none'})")
-    return kpi
 
 
 def _queries(con) -> list[str]:

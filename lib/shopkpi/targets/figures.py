@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from shopkpi.dictionary import t
-from shopkpi.targets.actuals import KPIS
-from shopkpi.targets.report import node_label
+from shopkpi.targets.catalogue import KPIS
+from shopkpi.targets.catalogue import node_label
 
 STATUS_COLOURS = {"met": "#1a7f37", "on_track": "#1a7f37", "at_risk": "#d29922", "behind": "#d29922",
                   "off_pace": "#c62828", "missed": "#c62828", "no_data": "#999999"}

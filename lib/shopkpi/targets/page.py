@@ -6,16 +6,9 @@ import html
 
 from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
+from shopkpi.targets.catalogue import format_value
 
 STATUS_CLASS = {"met": "up", "on_track": "up", "off_pace": "down", "missed": "down", "behind": "down"}
-
-
-def _value(kpi: str, value) -> str:
-    if value is None:
-        return "–"
-    if kpi == "content_gmv_share":
-        return f"{value:.1%}"
-    return f"{value:,.2f}" if kpi in ("aov", "roas", "live_hours") else f"{value:,.0f}"
 
 
 def targets_page_html(client: str, period: str) -> str:
@@ -29,7 +22,7 @@ def targets_page_html(client: str, period: str) -> str:
         node = t("company", lang) if r["node"] == "company" else r["node"]
         attainment = "–" if r["attainment"] is None else f"{r['attainment']:.0%}"
         rows.append(f'<tr data-target-kpi="{esc(r["kpi"])}"><td>{esc(r["period"])}</td><td>{esc(t(r["kpi"], lang))}</td><td>{esc(node)}</td>'
-                    f'<td>{_value(r["kpi"], r["target"])}</td><td>{_value(r["kpi"], r["actual"])}</td><td>{attainment}</td>'
+                    f'<td>{format_value(r["kpi"], r["target"])}</td><td>{format_value(r["kpi"], r["actual"])}</td><td>{attainment}</td>'
                     f'<td>{r["elapsed_share"]:.0%}</td><td class="{STATUS_CLASS.get(r["status"], "")}">{esc(t("status_" + r["status"], lang))}</td></tr>')
     head = "".join(f"<th>{esc(t(key, lang))}</th>" for key in
                    ("period", "kpi", "target_node", "target", "actual", "attainment", "time_elapsed", "status"))

@@ -11,7 +11,8 @@ import pandas as pd
 import yaml
 
 from shopkpi.periods import Period, parse_period
-from shopkpi.targets.actuals import KPIS, check_kpi, node_mask
+from shopkpi.targets.actuals import node_mask
+from shopkpi.targets.catalogue import KPIS, check_kpi
 from shopkpi.targets.config import TargetItem, TargetsConfig
 
 Z95 = 1.959964

@@ -13,7 +13,8 @@ from shopkpi.dictionary import t
 from shopkpi.errors import NoDataError
 from shopkpi.params import RunContext
 from shopkpi.report import register_fx
-from shopkpi.targets.actuals import KPIS, daily_actuals
+from shopkpi.targets.actuals import daily_actuals
+from shopkpi.targets.catalogue import KPIS, format_value, node_label, projection_text
 from shopkpi.targets.progress import bottom_up_gaps, evaluate, stage_templates
 from shopkpi.targets.scorecard import leaderboard, vendor_scorecard
 
@@ -126,32 +127,12 @@ class TargetsReport:
         }
 
 
-def node_label(node: str, language: str) -> str:
-    return t("company", language) if node == "company" else node
-
-
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
 def records(df: pd.DataFrame) -> list[dict]:
     return [] if df is None or df.empty else df.astype(object).where(df.notna(), None).to_dict("records")
-
-
-def format_value(kpi: str, value) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    if kpi == "content_gmv_share":
-        return f"{value:.1%}"
-    if KPIS[kpi].ratio or kpi == "live_hours":
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
-
-
-def projection_text(r) -> str:
-    if KPIS[r.kpi].ratio or r.remaining_days <= 0 or pd.isna(r.projection):
-        return "–"
-    return f"{format_value(r.kpi, r.projection)} ({format_value(r.kpi, r.projection_low)}–{format_value(r.kpi, r.projection_high)})"
 
 
 def build_targets_report(ctx: RunContext) -> TargetsReport:
