@@ -312,3 +312,47 @@ def test_header_cell_with_a_line_break(workspace):
     assert (result.rows_in, result.rows_kept, result.rows_quarantined, result.rows_excluded) == (7, 4, 2, 1)
     names = {l["product_name"] for l in Store("demo").read("order_lines").to_pylist()}
     assert "Silicone lid set" in names
+
+
+@pytest.mark.parametrize("ragged", [False, True], ids=["fast path", "exact path"])
+def test_csv_header_block_is_kept_aside_and_row_numbers_stay_true(tmp_path, ragged):
+    """A Data Compass style CSV: shop and date-range lines above the table, like the XLSX layout."""
+    src = FIXTURES / "video_data_uk_small.csv"
+    lines = src.read_text(encoding="utf-8").splitlines()
+    block = ["Data Compass - Video analysis", "Shop: Luma Home UK", "Date range: 2026-01-01 ~ 2026-01-31", ""]
+    if ragged:
+        lines[3] = lines[3] + ",extra cell"
+    path = tmp_path / "videos_with_block.csv"
+    path.write_text("\n".join(block + lines) + "\n", encoding="utf-8-sig")
+    plain = read_any(src)
+    raw = read_any(path)
+    assert raw.headers == plain.headers
+    assert raw.metadata_rows[:3] == [["Data Compass - Video analysis"], ["Shop: Luma Home UK"], ["Date range: 2026-01-01 ~ 2026-01-31"]]
+    assert raw.records.num_rows == plain.records.num_rows
+    assert raw.first_row == len(block) + 2  # the spreadsheet row of the first data line
+    first_id = raw.records.column("c0")[0].as_py()
+    assert first_id == lines[1].split(",")[0] and raw.row_number(0) == len(block) + 2
+    if ragged:
+        flags = raw.records.column("__ragged__").to_pylist()
+        assert [raw.row_number(i) for i, f in enumerate(flags) if f] == [len(block) + 4]
+
+
+def test_xlsx_export_on_a_later_sheet_is_found_and_a_missing_named_sheet_is_refused(tmp_path):
+    from openpyxl import Workbook
+
+    from shopkpi.ingest.readers import read_xlsx
+
+    rows = list(csv.reader(open(FIXTURES / "video_data_uk_small.csv", encoding="utf-8", newline="")))
+    book = Workbook()
+    book.active.title = "Read me"
+    book.active.append(["Exported from Data Compass. Do not edit the next sheet."])
+    data = book.create_sheet("Videos")
+    for row in rows:
+        data.append(row)
+    path = tmp_path / "videos.xlsx"
+    book.save(path)
+    raw = read_any(path)
+    assert raw.headers == rows[0] and raw.records.num_rows == len(rows) - 1
+    assert detect_kind(raw.headers).kind == "video_data"
+    with pytest.raises(InputFileError, match="no sheet 'Tags'.*Read me, Videos"):
+        read_xlsx(path, sheet="Tags")

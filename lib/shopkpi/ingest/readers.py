@@ -69,7 +69,8 @@ def sniff_delimiter(text: str, path: Path) -> str:
     try:
         return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(_DELIMITERS)).delimiter
     except csv.Error:
-        counts = {d: lines[0].count(d) for d in _DELIMITERS}
+        # The header may sit below a block of one-cell metadata lines: look at every sniffed line.
+        counts = {d: max(line.count(d) for line in lines) for d in _DELIMITERS}
         best = max(counts, key=counts.get)
         if counts[best] == 0:
             raise InputFileError(path, "no column separator found (expected comma, tab, semicolon or |)", row=1) from None
@@ -84,9 +85,7 @@ def read_csv(path: Path) -> RawTable:
         raise InputFileError(path, "file is empty")
     encoding = sniff_encoding(head, path)
     delimiter = sniff_delimiter(_decoded_head(path, encoding), path)
-    header_reader = csv.reader(io.StringIO(_decoded_head(path, encoding).lstrip("\ufeff")), delimiter=delimiter)
-    header_line = next(header_reader)
-    header_physical_lines = header_reader.line_num  # a quoted header cell may span lines
+    header_index, header_line, header_physical_lines, metadata = _csv_header(path, encoding, delimiter)
     headers = [h.strip() for h in header_line]
     if not any(headers):
         raise InputFileError(path, "the first row is empty; expected column headers", row=1)
@@ -118,17 +117,43 @@ def read_csv(path: Path) -> RawTable:
         raise InputFileError(path, f"cannot be parsed as {encoding} CSV with {delimiter!r} separator: {exc}") from None
     if bad_rows:
         # Rows with the wrong number of cells: re-read exactly so row numbers stay true.
-        return _read_csv_exact(path, encoding, delimiter, headers)
-    return RawTable(path, headers, table, 2, encoding, delimiter)
+        return _read_csv_exact(path, encoding, delimiter, headers, header_index, header_physical_lines, metadata)
+    return RawTable(path, headers, table, header_physical_lines + 1, encoding, delimiter, metadata_rows=metadata)
 
 
-def _read_csv_exact(path: Path, encoding: str, delimiter: str, headers: list[str]) -> RawTable:
+def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[str], int, list[list[str]]]:
+    """(header record index, header cells, physical lines up to the header, metadata records above it).
+
+    The header is the first record unless a later one among the first few matches clearly more known
+    headers: a block of "Shop: ..." / "Date range: ..." lines above the table, as Data Compass writes.
+    """
+    reader = csv.reader(io.StringIO(_decoded_head(path, encoding).lstrip("\ufeff")), delimiter=delimiter)
+    records, line_after = [], []
+    try:
+        for record in reader:
+            records.append(record)
+            line_after.append(reader.line_num)  # a quoted header cell may span lines
+            if len(records) >= _HEADER_SCAN_ROWS:
+                break
+    except csv.Error:
+        pass  # a record cut at the end of the sniffed block
+    if not records:
+        raise InputFileError(path, "file is empty")
+    scores = [_looks_like_header(r) for r in records]
+    best = max(range(len(scores)), key=lambda i: scores[i])
+    index = best if scores[best] >= 2 and scores[best] > scores[0] else 0
+    return index, records[index], line_after[index], [[c.strip() for c in r] for r in records[:index]]
+
+
+def _read_csv_exact(path: Path, encoding: str, delimiter: str, headers: list[str], header_index: int = 0,
+                    header_lines: int = 1, metadata: list[list[str]] | None = None) -> RawTable:
     """Slow path: keeps ragged rows, padding or marking them for quarantine by the caller."""
     width = len(headers)
     columns: list[list[str]] = [[] for _ in range(width + 1)]  # last column flags ragged rows
     with open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
-        next(reader, None)
+        for _ in range(header_index + 1):
+            next(reader, None)
         for row in reader:
             cells = len(row)
             row = (row + [""] * width)[:width]
@@ -137,7 +162,8 @@ def _read_csv_exact(path: Path, encoding: str, delimiter: str, headers: list[str
             # A blank line is one empty cell: a blank row, not a ragged one.
             columns[width].append(f"{cells}" if cells != width and cells > 0 else "")
     names = [f"c{i}" for i in range(width)] + ["__ragged__"]
-    return RawTable(path, headers, pa.table(dict(zip(names, columns))), 2, encoding, delimiter)
+    return RawTable(path, headers, pa.table(dict(zip(names, columns))), header_lines + 1, encoding, delimiter,
+                    metadata_rows=metadata or [])
 
 
 def _cell_text(value) -> str:
@@ -158,8 +184,20 @@ def _looks_like_header(cells: list[str]) -> int:
     return len(keys & known)
 
 
+def _best_sheet(workbook):
+    """The sheet whose first rows look most like a known export header (a cover or notes sheet may come first)."""
+    def score(ws):
+        rows = ws.iter_rows(max_row=_HEADER_SCAN_ROWS, values_only=True)
+        return max((_looks_like_header([_cell_text(v) for v in row]) for row in rows), default=0)
+
+    sheets = workbook.worksheets
+    scores = [score(ws) for ws in sheets]
+    best = max(range(len(sheets)), key=lambda i: scores[i])
+    return sheets[best] if scores[best] >= 2 else sheets[0]
+
+
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
-    """First sheet (or `sheet`); metadata rows above the header (Data Compass layout) are kept aside."""
+    """The sheet named `sheet`, else the one that looks like an export; rows above the header are kept aside."""
     from openpyxl import load_workbook
 
     path = Path(path)
@@ -167,7 +205,10 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise InputFileError(path, f"cannot be opened as an Excel workbook: {exc.__class__.__name__}: {exc}") from None
-    worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+    if sheet and sheet not in workbook.sheetnames:
+        workbook.close()
+        raise InputFileError(path, f"has no sheet {sheet!r}; its sheets are {', '.join(workbook.sheetnames)}")
+    worksheet = workbook[sheet] if sheet else _best_sheet(workbook)
     rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
     workbook.close()
     if not rows:
