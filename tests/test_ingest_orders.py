@@ -265,8 +265,12 @@ def test_a_line_missing_from_a_newer_export_is_gone(workspace):
     assert str(lines[0]["order_amount"]) == "9.98"
     from shopkpi.clean import connect_clean
 
-    amount = connect_clean("demo").execute("SELECT order_amount FROM clean_orders WHERE order_id = '576000000000000001'").fetchone()[0]
+    amount, day, week, month = connect_clean("demo").execute(
+        "SELECT order_amount, paid_local_date, paid_local_week, paid_local_month FROM clean_orders "
+        "WHERE order_id = '576000000000000001'").fetchone()
     assert str(amount) == "9.98"
+    iso = day.isocalendar()
+    assert week == f"{iso.year}-W{iso.week:02d}" and month == day.strftime("%Y-%m")  # the market's own calendar
     assert all(r["unaccounted"] == 0 for r in row_accounting("demo").to_pylist())
 
 

@@ -35,6 +35,8 @@ def connect_clean(client: str) -> duckdb.DuckDBPyConnection:
             FROM order_lines
         )
         SELECT *,
+            -- Each market's own calendar: the ISO week and month of the local payment date.
+            strftime(paid_local_date, '%G-W%V') AS paid_local_week, strftime(paid_local_date, '%Y-%m') AS paid_local_month,
             CASE
                 WHEN bool_or(is_test) OVER (PARTITION BY order_id) THEN 'test_order'
                 WHEN bool_or(is_sample_note) OVER (PARTITION BY order_id) OR fully_discounted THEN 'sample_order'
@@ -49,7 +51,8 @@ def connect_clean(client: str) -> duckdb.DuckDBPyConnection:
     con.execute("""
         CREATE VIEW clean_orders AS
         SELECT order_id, any_value(market) AS market, any_value(currency) AS currency,
-               any_value(paid_local_date) AS paid_local_date, any_value(exclusion_reason) AS exclusion_reason,
+               any_value(paid_local_date) AS paid_local_date, any_value(paid_local_week) AS paid_local_week,
+               any_value(paid_local_month) AS paid_local_month, any_value(exclusion_reason) AS exclusion_reason,
                any_value(status_group) AS status_group,
                any_value(order_amount) AS order_amount, any_value(order_refund_amount) AS order_refund_amount,
                sum(quantity) AS units, sum(subtotal_after_discount) AS line_subtotal, count(*) AS lines
