@@ -14,7 +14,8 @@ from shopkpi.creators.page import creators_page_html
 @pytest.fixture(scope="module")
 def creators_run(demo_run_session):
     """The pipeline run of the demo's latest week, which includes 04_creators (in the demo's language, zh)."""
-    assert demo_run_session["results"]["04_creators"].status == "ok", demo_run_session["results"]["04_creators"].error
+    result = next(r for r in demo_run_session["results"] if r.notebook == "04_creators")
+    assert result.status == "ok", result.error
     return demo_run_session
 
 

@@ -148,3 +148,36 @@ def test_bound_client_cannot_be_overridden(monkeypatch):
     assert dashboard.bound_client("") == "demo"
     with pytest.raises(Exception, match="only show the client"):
         dashboard.bound_client("acme")
+
+
+def test_every_tab_renders_its_artifact_figures(voila_server, browser, demo_run):
+    from shopkpi import dashboard
+    from shopkpi.dictionary import t
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(voila_server["url"])
+    page.locator('[data-kpi="gmv_net"] .value').wait_for(timeout=90_000)
+    without_figures = {"review"}
+    for name, (label, _) in dashboard.page_renderers().items():
+        page.get_by_role("tab", name=t(label, "zh"), exact=True).click()
+        shown = page.locator(f'.skp[data-page="{name}"]')
+        shown.wait_for(timeout=30_000)
+        assert "This page cannot be shown" not in shown.inner_text()
+        if name not in without_figures:
+            images = shown.locator("img")
+            assert images.count() >= 1, name
+            assert images.first.evaluate("i => i.naturalWidth") > 100, name
+    page.close()
+
+
+def test_market_picker_narrows_the_overview(voila_server, browser, demo_run):
+    kpis = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "kpis.json").read_text(encoding="utf-8"))
+    uk = next(m for m in kpis["by_market"] if m["market"] == "UK")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(voila_server["url"])
+    card = page.locator('.skp[data-page="overview"] [data-kpi="gmv_net"] .value')
+    card.wait_for(timeout=90_000)
+    page.locator("select").nth(1).select_option(label="UK")
+    page.locator('.skp[data-page="overview"][data-market="UK"]').wait_for(timeout=30_000)
+    assert card.inner_text() == _money(uk["gmv_net_local"], uk["currency"])
+    page.close()

@@ -194,3 +194,21 @@ def test_static_dashboard_export_has_every_page_and_no_code(demo_run):
     assert text.count("data:image/png;base64,") >= 5
     with pytest.raises(Exception, match="no report for period"):
         export_dashboard("demo", "2019-W01")
+
+
+def test_market_filter_narrows_pages_that_support_it_and_says_so_elsewhere(demo_run):
+    import re
+
+    from shopkpi import dashboard
+
+    period = demo_run["period"]
+    kpis = json.loads((paths.artifacts_dir("demo", period) / "kpis.json").read_text(encoding="utf-8"))
+    uk = next(m for m in kpis["by_market"] if m["market"] == "UK")
+    overview = dashboard.page_html("demo", "overview", period, "UK")
+    assert f"{uk['currency']} {uk['gmv_net_local']:,.2f}" in overview and 'data-market="UK"' in overview
+    creators = dashboard.page_html("demo", "creators", period, "UK")
+    shown = re.findall(r'data-creator="[^"]+"><td>\d+</td><td>[^<]+</td><td>([A-Z]+)</td>', creators)
+    assert shown and set(shown) == {"UK"}
+    assert "market-note" in dashboard.page_html("demo", "review", period, "UK")  # review is company-wide: it says so
+    with pytest.raises(Exception, match="no market"):
+        dashboard.page_html("demo", "overview", period, "FR")

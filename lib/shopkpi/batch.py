@@ -31,6 +31,7 @@ class ClientRun:
     seconds: float = 0.0
     notebooks: list[dict] = field(default_factory=list)
     error: str = ""
+    ingest_seconds: float = 0.0
 
 
 def all_clients() -> list[str]:
@@ -92,6 +93,7 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
     try:
         params = load_client_params(client)
         ingest(client, params)  # new files only; a bad file is reported by 01_ingest and fails the run
+        run.ingest_seconds = time.perf_counter() - started
         ctx = resolve_run(client, period, language)
         run.period = ctx.period.name
         parameters = {"client": client, "period": ctx.period.name, "language": ctx.language}
@@ -120,6 +122,7 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
         run.seconds = time.perf_counter() - started
         artifacts.write_json(manifest_path, {**base, "status": run.status, "row_counts": row_counts,
                                              "notebooks": run.notebooks, "seconds": round(run.seconds, 2),
+                                             "ingest_seconds": round(run.ingest_seconds, 2),
                                              "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
     except Exception as exc:  # one client's failure must not stop the others
         run.error = error_line(exc) if not isinstance(exc, ShopkpiError) else str(exc).splitlines()[0][:300]

@@ -105,15 +105,37 @@ STYLE = """
 """
 
 
-def overview_html(client: str, period: str | None = None) -> str:
-    """The overview page for a client's latest (or given) period, as one HTML string."""
+def market_note(market: str, lang: str, key: str = "market_tables_note", **values) -> str:
+    """What a market filter does to a page: which parts it narrows and which still cover every market."""
+    if not market:
+        return ""
+    return f'<p class="market-note" style="color:#555">{html.escape(t(key, lang, market=market, **values))}</p>'
+
+
+def _market_row(rows: list[dict], market: str) -> dict:
+    row = next((m for m in rows if m["market"] == market), None)
+    if row is None:
+        return {}
+    # The market's own currency: the same figures its local team sees in Seller Center.
+    return {"gmv_net": row["gmv_net_local"], "gmv_gross": row["gmv_gross_local"], "orders": row["orders"],
+            "aov": row["aov_local"], "units": row["units"], "currency": row["currency"]}
+
+
+def overview_html(client: str, period: str | None = None, market: str = "") -> str:
+    """The overview page for a client's latest (or given) period, for all markets or one."""
     periods = available_periods(client)
     if not periods:
-        return STYLE + f'<div class="skp"><p>{html.escape(t("no_report", "en"))} / {html.escape(t("no_report", "zh"))}</p></div>'
+        return no_artifact_html("no_report")
     period = period or periods[-1]
     k = load_kpis(client, period)
     lang, cur = k["language"], k["reporting_currency"]
     tot, prev = k["total"], k["previous_total"]
+    by_market, top_skus = k["by_market"], k["top_skus"]
+    if market:
+        tot, prev = _market_row(k["by_market"], market), _market_row(k.get("previous_by_market", []), market)
+        cur = tot.get("currency", cur)
+        by_market = [m for m in by_market if m["market"] == market]
+        top_skus = [s for s in top_skus if market in str(s.get("markets", "")).split(", ")]
     esc = html.escape
     cards = []
     for key, fmt in [("gmv_net", "money"), ("gmv_gross", "money"), ("orders", "int"), ("aov", "money"), ("units", "int")]:
@@ -124,22 +146,23 @@ def overview_html(client: str, period: str | None = None) -> str:
     rows = "".join(
         f"<tr><td>{esc(m['market'])}</td><td>{esc(_money(m['gmv_net_local'], m['currency']))}</td>"
         f"<td>{esc(_money(m['gmv_net'], cur))}</td><td>{int(m['orders']):,}</td><td>{int(m['units']):,}</td></tr>"
-        for m in k["by_market"])
+        for m in by_market)
     market_table = (f"<table><tr><th>{esc(t('market', lang))}</th><th>{esc(t('gmv_net', lang))} ({esc(t('local_currency', lang))})</th>"
                     f"<th>{esc(t('gmv_net', lang))} ({esc(cur)})</th><th>{esc(t('orders', lang))}</th><th>{esc(t('units', lang))}</th></tr>{rows}</table>")
     sku_rows = "".join(
         f"<tr><td>{esc(str(s['seller_sku']))}</td><td>{esc(str(s['product_name']))}</td><td>{esc(_money(s['sku_sales'], cur))}</td>"
-        f"<td>{int(s['units']):,}</td></tr>" for s in k["top_skus"])
+        f"<td>{int(s['units']):,}</td></tr>" for s in top_skus)
     sku_table = (f"<table><tr><th>{esc(t('seller_sku', lang))}</th><th>{esc(t('product', lang))}</th>"
                  f"<th>{esc(t('sku_sales', lang))}</th><th>{esc(t('units', lang))}</th></tr>{sku_rows}</table>")
     figure = _figure(paths.artifacts_dir(client, period) / "figures" / "daily_net_gmv.png", t("daily_net_gmv", lang))
     summary = "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", []))
     return STYLE + f"""
-<div class="skp" data-page="overview" data-client="{esc(client)}" data-period="{esc(period)}">
-<h2>{esc(k['display_name'])} · {esc(t('dashboard_title', lang))}</h2>
+<div class="skp" data-page="overview" data-client="{esc(client)}" data-period="{esc(period)}" data-market="{esc(market)}">
+<h2>{esc(k['display_name'])} · {esc(t('dashboard_title', lang))}{esc(' · ' + market if market else '')}</h2>
 <p>{esc(t('period', lang))}: <b>{esc(period)}</b> ({esc(k['period_start'])} – {esc(k['period_end'])}) ·
 {esc(t('reporting_currency', lang))}: {esc(cur)}</p>
 <div class="cards">{''.join(cards)}</div>
+{market_note(market, lang, "market_filter_note", currency=cur)}
 <h3>{esc(t('summary', lang))}</h3><ul>{summary}</ul>
 <h3>{esc(t('market', lang))}</h3><div class="scroll">{market_table}</div>
 <h3>{esc(t('daily_net_gmv', lang))}</h3>{figure}
@@ -170,22 +193,34 @@ def page_renderers() -> dict[str, tuple[str, object]]:
     return found
 
 
-def page_html(client: str, page: str, period: str) -> str:
-    """One page for the bound client and a period it has; anything else is refused, not looked up."""
+def client_markets(client: str, period: str) -> list[str]:
+    return [m["market"] for m in load_kpis(client, period)["by_market"]]
+
+
+def page_html(client: str, page: str, period: str, market: str = "") -> str:
+    """One page for the bound client, a period it has and optionally one of its markets; anything else is refused."""
+    import inspect
+
     client = bound_client(client)
     renderers = page_renderers()
     if page not in renderers:
         raise ShopkpiError(f"no page {page!r}; pages: {', '.join(renderers)}")
     if period not in available_periods(client):
         raise ShopkpiError(f"no report for period {period!r}")
+    if market and market not in client_markets(client, period):
+        raise ShopkpiError(f"no market {market!r} in period {period!r}")
+    render = renderers[page][1]
     try:
-        return renderers[page][1](client, period)
+        if market and "market" in inspect.signature(render).parameters:
+            return render(client, period, market=market)
+        body = render(client, period)
+        return market_note(market, load_kpis(client, period)["language"], "market_not_filtered") + body if market else body
     except Exception as exc:  # one broken artifact must not take the other pages down
         return f"<p><b>This page cannot be shown:</b> {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"
 
 
 def dashboard_widget(client: str = ""):
-    """The stakeholder page: a period picker and one tab per page, for the server-bound client only."""
+    """The stakeholder page: period and market pickers and one tab per page, for the server-bound client only."""
     import ipywidgets as widgets
 
     client = bound_client(client)
@@ -195,15 +230,21 @@ def dashboard_widget(client: str = ""):
     renderers = page_renderers()
     language = load_kpis(client, periods[-1])["language"]
     picker = widgets.Dropdown(options=periods[::-1], value=periods[-1], description=t("period", language))
+    everywhere = t("all_markets", language)
+    markets = widgets.Dropdown(options=[(everywhere, "")] + [(m, m) for m in client_markets(client, periods[-1])],
+                               value="", description=t("market", language))
     panes = {name: widgets.HTML() for name in renderers}
     tabs = widgets.Tab(children=list(panes.values()))
     for index, (name, (label, _)) in enumerate(renderers.items()):
         tabs.set_title(index, t(label, language))
 
     def show(_=None):
+        known = client_markets(client, picker.value)
+        market = markets.value if markets.value in known else ""
         for name, pane in panes.items():
-            pane.value = page_html(client, name, picker.value)
+            pane.value = page_html(client, name, picker.value, market)
 
     picker.observe(show, names="value")
+    markets.observe(show, names="value")
     show()
-    return widgets.VBox([picker, tabs])
+    return widgets.VBox([widgets.HBox([picker, markets]), tabs])

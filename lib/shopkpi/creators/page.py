@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 REC_CLASS = {"scale": "up", "drop": "down"}
@@ -42,11 +42,12 @@ def summary_lines(k: dict, lang: str) -> list[str]:
     return lines
 
 
-def creators_page_html(client: str, period: str) -> str:
+def creators_page_html(client: str, period: str, market: str = "") -> str:
     found = read_page_artifact(client, period, "creators.json")
     if found is None:
         return no_artifact_html("cr_no_artifact")
     folder, k = found
+    mine = (lambda rows: [r for r in rows if r["market"] == market]) if market else list
     lang, esc, cur = k["language"], html.escape, k["reporting_currency"]
     head = "".join(f"<th>{esc(h)}</th>" for h in [
         t("rank", lang), t("cr_creator", lang), t("market", lang), t("cr_tier", lang), t("cr_recommendation", lang),
@@ -57,8 +58,8 @@ def creators_page_html(client: str, period: str) -> str:
         f'<td>{esc(c["tier"] or "–")}</td><td class="{REC_CLASS.get(c["recommendation"], "")}">{esc(t("cr_rec_" + c["recommendation"], lang))}</td>'
         f'<td>{esc(t(c["reason"], lang))}</td><td>{_num(c["roi_expected"])}</td><td>{_num(c["roi_lo"])}</td>'
         f'<td>{_num(c["break_even_roi"])}</td><td>{_num(c["total_cost_rc"], 0)}</td><td>{_num(c["gmv_net_rc"], 0)}</td></tr>'
-        for c in k["creators"][:TOP])
-    flagged = [c for c in k["fake_screen"]["creators"] if c["flagged"]]
+        for c in mine(k["creators"])[:TOP])
+    flagged = [c for c in mine(k["fake_screen"]["creators"]) if c["flagged"]]
     flag_rows = "".join(
         f'<tr data-flagged="{esc(c["creator"])}"><td>{esc(c["creator"])}</td><td>{esc(c["market"])}</td>'
         f'<td>{esc("; ".join(t(r["rule"], lang, value=r["value"]) for r in c["reasons"]))}</td></tr>' for c in flagged)
@@ -66,7 +67,7 @@ def creators_page_html(client: str, period: str) -> str:
                   f'<th>{esc(t("reason", lang))}</th></tr>{flag_rows}</table>') if flagged else f'<p>{esc(t("cr_no_flags", lang))}</p>'
     slot_rows = "".join(
         f'<tr><td>{esc(b["market"])}</td><td>{esc(b["slot"])}</td><td>{int(b["sessions"])}</td>'
-        f'<td>{esc(b["currency"])} {_num(b["gmv_per_hour"], 0)}</td></tr>' for b in k["live"]["best_slots"])
+        f'<td>{esc(b["currency"])} {_num(b["gmv_per_hour"], 0)}</td></tr>' for b in mine(k["live"]["best_slots"]))
     slot_table = (f'<table><tr><th>{esc(t("market", lang))}</th><th>{esc(t("cr_local_slot", lang))}</th>'
                   f'<th>{esc(t("cr_sessions", lang))}</th><th>{esc(t("cr_gmv_per_hour", lang))}</th></tr>{slot_rows}</table>'
                   ) if slot_rows else f'<p>{esc(t("cr_no_live", lang))}</p>'
@@ -75,7 +76,7 @@ def creators_page_html(client: str, period: str) -> str:
     return STYLE + f"""
 <div class="skp" data-page="creators" data-client="{esc(client)}" data-period="{esc(k['period'])}">
 <h2>{esc(t("cr_title", lang))} · {esc(k['period'])}</h2>
-<ul>{summary}</ul>
+{market_note(market, lang)}<ul>{summary}</ul>
 <h3>{esc(t('cr_ranking', lang))}</h3>{figs.get('creators_cost_vs_return', '')}
 <div class="scroll"><table><tr>{head}</tr>{rows}</table></div>
 <h3>{esc(t('cr_fake_screen', lang))}</h3><div class="scroll">{flag_table}</div>

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ALERTS_FILE = "alerts.json"
@@ -133,7 +133,7 @@ def thresholds_table_html(rows: list[dict], lang: str) -> str:
     return f"<div class='scroll'><table><tr>{head}</tr>{body}</table></div>"
 
 
-def health_page_html(client: str, period: str | None = None) -> str:
+def health_page_html(client: str, period: str | None = None, market: str = "") -> str:
     """The alerts and shop-health page for a client's latest (or given) period, as one HTML string."""
     found = read_page_artifact(client, period, ALERTS_FILE)
     if found is None:
@@ -144,23 +144,32 @@ def health_page_html(client: str, period: str | None = None) -> str:
     parts = [f"<h2>{_esc(data['display_name'])} · {_esc(t('shop_health_title', lang))}</h2>",
              f"<p>{_esc(t('period', lang))}: <b>{_esc(period)}</b> ({_esc(data['period_start'])} – {_esc(data['period_end'])})</p>"]
     counts = data.get("counts", {})
+    if market:
+        def mine(rows):
+            return [r for r in rows if r.get("market", market) == market]
+
+        counts = {s: sum(a["severity"] == s for a in mine(data.get("alerts", []))) for s in ("critical", "warning", "info")}
+        parts.append(market_note(market, lang))
+    else:
+        def mine(rows):
+            return rows
     parts.append("<div class='cards'>" + "".join(
         f"<div class='card' data-severity='{s}'><div class='label'>{_esc(t('health_severity_' + s, lang))}</div>"
         f"<div class='value'>{int(counts.get(s, 0))}</div></div>" for s in ("critical", "warning", "info")) + "</div>")
     for kind, section in data.get("kinds", {}).items():
         parts.append(f"<h3>{_esc(t('health_kind_' + kind, lang))} · {_esc(t('health_alerts', lang))}</h3>")
-        parts.append(alerts_section_html(section.get("alerts", []), lang))
+        parts.append(alerts_section_html(mine(section.get("alerts", [])), lang))
         if kind == "shop_health":
             if section.get("status"):
-                parts.append(f"<h3>{_esc(t('health_latest_week', lang))}</h3>{status_table_html(section['status'], lang)}")
+                parts.append(f"<h3>{_esc(t('health_latest_week', lang))}</h3>{status_table_html(mine(section['status']), lang)}")
             if section.get("comparison"):
                 parts.append(f"<h3>{_esc(t('health_comparison', lang))}</h3><p>{_esc(t('health_comparison_note', lang))}</p>"
-                             f"{comparison_table_html(section['comparison'], lang)}")
+                             f"{comparison_table_html(mine(section['comparison']), lang)}")
             if section.get("thresholds"):
                 parts.append(f"<h3>{_esc(t('health_thresholds_table', lang))}</h3><p>{_esc(t('health_threshold_note', lang))}</p>"
-                             f"{thresholds_table_html(section['thresholds'], lang)}")
+                             f"{thresholds_table_html(mine(section['thresholds']), lang)}")
             figures = "".join(_figure(folder / rel, t("health_trends", lang)) for rel in section.get("figures", []))
             if figures:
                 parts.append(f"<h3>{_esc(t('health_trends', lang))}</h3>{figures}")
     parts.append(f"<p style='color:#777;font-size:12px'>{_esc(t('generated_at', lang))}: {_esc(data['generated_at'])}</p>")
-    return STYLE + PAGE_STYLE + f'<div class="skp" data-client="{_esc(client)}" data-period="{_esc(period)}">{"".join(parts)}</div>'
+    return STYLE + PAGE_STYLE + f'<div class="skp" data-page="alerts" data-client="{_esc(client)}" data-period="{_esc(period)}">{"".join(parts)}</div>'

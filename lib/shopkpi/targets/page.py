@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 from shopkpi.targets.catalogue import format_value
 
 STATUS_CLASS = {"met": "up", "on_track": "up", "off_pace": "down", "missed": "down", "behind": "down"}
 
 
-def targets_page_html(client: str, period: str) -> str:
+def targets_page_html(client: str, period: str, market: str = "") -> str:
     found = read_page_artifact(client, period, "targets.json")
     if found is None:
         return no_artifact_html("no_targets")
     folder, k = found
     lang, esc = k["language"], html.escape
     rows = []
-    for r in (r for r in k["targets"] if r["level"] != "person"):
+    for r in (r for r in k["targets"] if r["level"] != "person" and (not market or r.get("market") == market)):
         node = t("company", lang) if r["node"] == "company" else r["node"]
         attainment = "–" if r["attainment"] is None else f"{r['attainment']:.0%}"
         rows.append(f'<tr data-target-kpi="{esc(r["kpi"])}"><td>{esc(r["period"])}</td><td>{esc(t(r["kpi"], lang))}</td><td>{esc(node)}</td>'
@@ -31,6 +31,6 @@ def targets_page_html(client: str, period: str) -> str:
     return STYLE + f"""
 <div class="skp" data-page="targets" data-client="{esc(client)}" data-period="{esc(k['period'])}">
 <h2>{esc(t('kpi_targets', lang))} · {esc(k['period'])}</h2>
-<ul>{summary}</ul>{figure}
+{market_note(market, lang)}<ul>{summary}</ul>{figure}
 <div class="scroll"><table><tr>{head}</tr>{''.join(rows)}</table></div>
 </div>"""
