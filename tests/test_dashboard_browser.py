@@ -93,8 +93,19 @@ def test_overview_page_shows_the_artifact_figures(voila_server, browser, demo_ru
     assert overview.locator("img").count() == 1 and overview.locator("img").evaluate("i => i.naturalWidth") > 100
     assert "import " not in page.content()  # sources stripped
     page.screenshot(path=str(voila_server["log"].with_name("overview.png")), full_page=True)
-    print(f"\nfirst render of the overview page: {first_render:.2f}s")
     page.close()
+    # A reader arriving later finds a preheated kernel: time a few such first views (median).
+    warm = []
+    for _ in range(3):
+        time.sleep(5)  # lets Voila refill its pool, as between two readers
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        started = time.perf_counter()
+        page.goto(voila_server["url"])
+        page.locator('[data-kpi="gmv_net"] .value').wait_for(timeout=90_000)
+        warm.append(time.perf_counter() - started)
+        page.close()
+    print(f"\nfirst render of the overview page: {first_render:.2f}s right after the server started, "
+          f"median {sorted(warm)[1]:.2f}s for a later reader (preheated kernel; {', '.join(f'{w:.2f}' for w in warm)})")
 
 
 def test_page_without_token_is_refused(voila_server, browser):

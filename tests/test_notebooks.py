@@ -173,7 +173,9 @@ def test_review_page_says_what_each_analysis_found(demo_run):
     page = review.review_page_html("demo", period)
     found = review.load_artifacts(paths.artifacts_dir("demo", period))
     assert all(found.values()), [name for name, payload in found.items() if payload is None]
-    for line in review.creator_lines("zh", found["creators"]) + review.restock_lines("zh", found["restock"]):
+    lines = [review.content_lines, review.creator_lines, review.restock_lines, review.target_lines, review.alert_lines]
+    for line in [s for lines_of, name in zip(lines, ["content", "creators", "restock", "targets", "alerts"])
+                 for s in lines_of("zh", found[name])]:
         assert html.escape(line) in page
     assert "未生成的分析" not in page  # every analysis ran
 
@@ -212,3 +214,67 @@ def test_market_filter_narrows_pages_that_support_it_and_says_so_elsewhere(demo_
     assert "market-note" in dashboard.page_html("demo", "review", period, "UK")  # review is company-wide: it says so
     with pytest.raises(Exception, match="no market"):
         dashboard.page_html("demo", "overview", period, "FR")
+
+
+def _require(tool: str, package: str):
+    import os
+    import shutil
+
+    if shutil.which(tool):
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must render PDFs: install Debian's {package} (.ci/run does)")
+    pytest.skip(f"{tool} is not installed (apt-get install {package}); CI installs it")
+
+
+def _pdf_pages_are_not_blank(pdf, folder):
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(folder / "page")], check=True, timeout=120)
+    pages = sorted(folder.glob("page*.png"))
+    assert pages
+    for png in pages:
+        pixels = np.asarray(Image.open(png).convert("L"))
+        assert (pixels < 200).mean() > 0.005, f"{png.name} of {pdf.name} is blank"
+    return len(pages)
+
+
+def test_review_pdf_in_both_languages_has_no_blank_page(demo_run, tmp_path):
+    _require("chromium", "chromium")
+    _require("pdftoppm", "poppler-utils")
+    out = paths.period_outputs_dir("demo", demo_run["period"])
+    for name in ("08_review_report", "08_review_report.en"):
+        pdf = out / f"{name}.pdf"
+        assert pdf.exists() and pdf.read_bytes()[:5] == b"%PDF-"
+        (tmp_path / name).mkdir()
+        assert _pdf_pages_are_not_blank(pdf, tmp_path / name) >= 2
+
+
+def test_review_for_two_weeks_and_a_month_in_both_languages(demo_run, tmp_path):
+    """The review for a biweekly and a monthly period; its net GMV equals a direct sum over the period's local dates."""
+    from shopkpi.clean import connect_clean
+    from shopkpi.periods import parse_period
+    from shopkpi.report import register_fx
+    from shopkpi.params import load_client_params
+    from shopkpi.runner import run_pipeline
+
+    week = parse_period(demo_run["period"])
+    for period, title in ((week.previous().name + "-W" + week.name[-2:], ("双周经营复盘", "Two-week business review")),
+                          (f"{week.start.year}-{week.start.month:02d}", ("月度经营复盘", "Monthly business review"))):
+        name, results = run_pipeline("demo", period, notebooks=["08_review_report"])
+        assert name == period and [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+        out = paths.period_outputs_dir("demo", period)
+        assert title[0] in (out / "08_review_report.html").read_text(encoding="utf-8")
+        assert title[1] in (out / "08_review_report.en.html").read_text(encoding="utf-8")
+        kpis = json.loads((out / "artifacts" / "kpis.json").read_text(encoding="utf-8"))
+        p = parse_period(period)
+        con = connect_clean("demo")
+        register_fx(con, load_client_params("demo"))
+        expected = con.execute("""
+            SELECT sum((o.order_amount - coalesce(o.order_refund_amount, 0)) * fx.rate)
+            FROM clean_orders o ASOF JOIN fx ON o.currency = fx.currency AND o.paid_local_date >= fx.valid_from
+            WHERE o.exclusion_reason IS NULL AND o.paid_local_date BETWEEN ? AND ?""", [p.start, p.end]).fetchone()[0]
+        assert kpis["period_kind"] == p.kind and abs(kpis["total"]["gmv_net"] - float(expected)) < 0.01

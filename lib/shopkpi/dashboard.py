@@ -177,6 +177,7 @@ PAGES = {
     "overview": ("dashboard_title", "shopkpi.dashboard:overview_html"),
     "targets": ("kpi_targets", "shopkpi.targets.page:targets_page_html"),
     "alerts": ("review_alerts", "shopkpi.health.page:health_page_html"),
+    "content": ("page_content", "shopkpi.content.page:page_html"),
     "creators": ("page_creators", "shopkpi.creators.page:creators_page_html"),
     "restock": ("page_restock", "shopkpi.restock.page:restock_html"),
     "review": ("page_review", "shopkpi.review:review_page_html"),
@@ -238,13 +239,20 @@ def dashboard_widget(client: str = ""):
     for index, (name, (label, _)) in enumerate(renderers.items()):
         tabs.set_title(index, t(label, language))
 
+    names = list(panes)
+    shown: dict[str, tuple] = {}
+
     def show(_=None):
+        # Only the open tab is rendered; the others when first opened (a first view costs one page, not seven).
         known = client_markets(client, picker.value)
         market = markets.value if markets.value in known else ""
-        for name, pane in panes.items():
-            pane.value = page_html(client, name, picker.value, market)
+        name = names[tabs.selected_index or 0]
+        if shown.get(name) != (picker.value, market):
+            panes[name].value = page_html(client, name, picker.value, market)
+            shown[name] = (picker.value, market)
 
     picker.observe(show, names="value")
     markets.observe(show, names="value")
+    tabs.observe(show, names="selected_index")
     show()
     return widgets.VBox([widgets.HBox([picker, markets]), tabs])

@@ -19,7 +19,7 @@ WORKSPACE_ENV = "SHOPKPI_WORKSPACE"
 # Client names become folder names: a strict pattern rules out "..", slashes and
 # anything else that could reach another client's folder.
 CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-PERIOD_NAME = re.compile(r"^\d{4}-(W\d{2}|\d{2})$")
+PERIOD_NAME = re.compile(r"^\d{4}-(W\d{2}(-W\d{2})?|\d{2})$")
 
 
 def workspace_root() -> Path:

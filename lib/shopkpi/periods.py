@@ -1,4 +1,4 @@
-"""Reporting periods: ISO weeks (2026-W46) and calendar months (2026-11), in local dates.
+"""Reporting periods: ISO weeks (2026-W46), two-week periods (2026-W45-W46), months (2026-11), quarters.
 
 Each market's orders are placed in a period by their local date, so a week is the
 market's own natural Monday-to-Sunday week.
@@ -15,6 +15,7 @@ from typing import Literal
 from shopkpi.errors import ParamsError
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_BIWEEK = re.compile(r"^(\d{4})-W(\d{2})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -23,7 +24,7 @@ _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 class Period:
     start: dt.date
     end: dt.date  # inclusive
-    kind: Literal["week", "month", "quarter"]
+    kind: Literal["week", "biweek", "month", "quarter"]
     name: str
 
     @property
@@ -43,6 +44,13 @@ def week_of(day: dt.date) -> Period:
     return Period(start, start + dt.timedelta(days=6), "week", f"{year}-W{week:02d}")
 
 
+def biweek_ending(day: dt.date) -> Period:
+    """The two ISO weeks ending with the week of `day` (a biweekly review looks back from its last week)."""
+    last = week_of(day)
+    first = week_of(last.start - dt.timedelta(days=7))
+    return Period(first.start, last.end, "biweek", f"{first.name}-W{last.name[-2:]}")
+
+
 def month_of(day: dt.date) -> Period:
     last = calendar.monthrange(day.year, day.month)[1]
     return Period(day.replace(day=1), day.replace(day=last), "month", f"{day.year}-{day.month:02d}")
@@ -56,7 +64,7 @@ def quarter_of(day: dt.date) -> Period:
 
 
 def period_containing(day: dt.date, kind: str) -> Period:
-    return {"week": week_of, "month": month_of, "quarter": quarter_of}[kind](day)
+    return {"week": week_of, "biweek": biweek_ending, "month": month_of, "quarter": quarter_of}[kind](day)
 
 
 def parse_period(text: str) -> Period:
@@ -65,13 +73,22 @@ def parse_period(text: str) -> Period:
             return week_of(dt.date.fromisocalendar(int(m[1]), int(m[2]), 1))
         except ValueError:
             raise ParamsError(f"period {text!r}: week {m[2]} does not exist in {m[1]}") from None
+    if m := _BIWEEK.match(text):
+        try:
+            first = week_of(dt.date.fromisocalendar(int(m[1]), int(m[2]), 1))
+        except ValueError:
+            raise ParamsError(f"period {text!r}: week {m[2]} does not exist in {m[1]}") from None
+        period = biweek_ending(first.end + dt.timedelta(days=7))
+        if period.name != text:
+            raise ParamsError(f"period {text!r}: the two weeks must be consecutive (did you mean {period.name!r}?)")
+        return period
     if m := _MONTH.match(text):
         if not 1 <= int(m[2]) <= 12:
             raise ParamsError(f"period {text!r}: month must be 01-12")
         return month_of(dt.date(int(m[1]), int(m[2]), 1))
     if m := _QUARTER.match(text):
         return quarter_of(dt.date(int(m[1]), 3 * int(m[2]) - 2, 1))
-    raise ParamsError(f"period {text!r} is not valid: use an ISO week like 2026-W46, a month like 2026-11 or a quarter like 2026-Q4")
+    raise ParamsError(f"period {text!r} is not valid: use an ISO week like 2026-W46, two weeks like 2026-W45-W46, a month like 2026-11 or a quarter like 2026-Q4")
 
 
 def latest_complete_week_before(last_day_with_data: dt.date) -> Period:

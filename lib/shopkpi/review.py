@@ -16,6 +16,7 @@ from shopkpi.targets.catalogue import format_value, node_label, projection_text
 ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "content": "content.json", "creators": "creators.json",
             "restock": "restock.json"}
 SEVERITY_ORDER = ("critical", "warning", "info")
+REPORT_TITLE = {"week": "weekly_report", "biweek": "biweekly_report", "month": "monthly_report", "quarter": "quarterly_report"}
 
 
 def load_artifacts(folder: Path) -> dict[str, dict | None]:
@@ -79,6 +80,13 @@ def restock_lines(lang: str, restock: dict | None, limit: int = 5) -> list[str]:
     return lines
 
 
+def content_lines(lang: str, content: dict | None) -> list[str]:
+    """What sold in the videos, what to repeat, A/B tests and how sure we are, from content.json."""
+    from shopkpi.content.summary import review_lines
+
+    return review_lines(content, lang) if content else []
+
+
 def creator_lines(lang: str, creators: dict | None) -> list[str]:
     """The creator review's summary: window, cost and return, recommendations, flags, best LIVE slots."""
     from shopkpi.creators.page import summary_lines
@@ -90,6 +98,7 @@ def review_sections(lang: str, found: dict[str, dict | None]) -> list[tuple[str,
     """(heading key, sentences) of each analysis that ran, in the order the review report shows them."""
     sections = [("review_targets", target_lines(lang, found["targets"])),
                 ("review_alerts", alert_lines(lang, found["alerts"])),
+                ("review_content", content_lines(lang, found["content"])),
                 ("review_creators", creator_lines(lang, found["creators"])),
                 ("review_restock", restock_lines(lang, found["restock"]))]
     return [(key, lines) for key, lines in sections if lines]
@@ -107,7 +116,7 @@ def review_page_html(client: str, period: str) -> str:
     folder, k = found_kpis
     lang, esc = k["language"], html.escape
     found = load_artifacts(folder)
-    parts = [f"<h2>{esc(k['display_name'])} · {esc(t('weekly_report' if k['period_kind'] == 'week' else 'monthly_report', lang))}</h2>",
+    parts = [f"<h2>{esc(k['display_name'])} · {esc(t(REPORT_TITLE[k['period_kind']], lang))}</h2>",
              f"<p>{esc(t('period', lang))}: <b>{esc(k['period'])}</b> ({esc(k['period_start'])} – {esc(k['period_end'])})</p>",
              f"<h3>{esc(t('summary', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", [])) + "</ul>"]
     for key, lines in review_sections(lang, found):

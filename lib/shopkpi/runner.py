@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from shopkpi.params import resolve_run
 # Dependency order: each stage may read the artifacts of the stages before it; notebooks within
 # a stage are independent. A failure in the first two stages stops the run (everything reads the
 # store they vouch for); a failed analysis does not stop the others, and the review notes its absence.
-STAGES = [["01_ingest"], ["02_clean"], ["04_creators", "05_restock", "06_shop_health", "07_kpi_targets"],
+STAGES = [["01_ingest"], ["02_clean"], ["03_content", "04_creators", "05_restock", "06_shop_health", "07_kpi_targets"],
           ["08_review_report"]]
 BLOCKING_STAGES = 2
 PIPELINE = [name for stage in STAGES for name in stage]
@@ -152,7 +153,18 @@ def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: i
         return NotebookResult(name + suffix, "failed", time.perf_counter() - started, output, error=error_line(exc),
                               attempts=getattr(exc, "attempts", 1))
     html = render_html(output, out_dir / f"{name}{suffix}.html")
-    return NotebookResult(name + suffix, "ok", time.perf_counter() - started, output, html, attempts=attempts)
+    note = ""
+    if name == REVIEW:
+        from shopkpi.errors import ShopkpiError
+        from shopkpi.pdf import print_pdf
+
+        try:
+            print_pdf(html)
+        except (ShopkpiError, OSError, subprocess.TimeoutExpired) as exc:  # the HTML stands; say why there is no PDF
+            note = str(exc)
+            if progress:
+                progress(note)
+    return NotebookResult(name + suffix, "ok", time.perf_counter() - started, output, html, error=note, attempts=attempts)
 
 
 def run_pipeline(client: str, period: str = "", language: str = "", notebooks: list[str] | None = None,

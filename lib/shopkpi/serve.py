@@ -30,6 +30,9 @@ def voila_command(port: int, token: str, page: Path | None = None, ip: str = "12
         "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
         "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=120",
         "--VoilaExecutor.timeout=60",
+        # One kernel started and the page executed ahead of the next view: a reader waits for the
+        # page, not for a kernel. The page reads no query string, so the preheat cache cannot mix views.
+        "--preheat_kernel=True", "--pool_size=1",
     ]
 
 

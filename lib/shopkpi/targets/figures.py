@@ -14,7 +14,7 @@ STATUS_COLOURS = {"met": "#1a7f37", "on_track": "#1a7f37", "at_risk": "#d29922",
                   "off_pace": "#c62828", "missed": "#c62828", "no_data": "#999999"}
 
 
-def attainment_figure(evaluated: pd.DataFrame, language: str, period_kind_order=("quarter", "month", "week")):
+def attainment_figure(evaluated: pd.DataFrame, language: str, period_kind_order=("quarter", "month", "biweek", "week")):
     rows = evaluated[(evaluated["level"] != "person") & evaluated["attainment"].notna()].copy()
     rows["order"] = rows["period_kind"].map({k: i for i, k in enumerate(period_kind_order)})
     rows = rows.sort_values(["order", "period", "depth", "kpi"])

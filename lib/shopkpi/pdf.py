@@ -1,0 +1,39 @@
+"""The review report as PDF: headless Chromium prints the code-free HTML (the browser the tests already need)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from shopkpi.errors import ShopkpiError
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+         "--virtual-time-budget=10000"]
+TIMEOUT_S = 120
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def print_pdf(html: Path, pdf: Path | None = None) -> Path:
+    """Print `html` to `pdf` (default: beside it); raises ShopkpiError when no browser is installed or printing fails."""
+    browser = chromium()
+    if not browser:
+        raise ShopkpiError("no PDF: Chromium is not installed (Debian: apt-get install chromium)")
+    html = Path(html).resolve()
+    pdf = Path(pdf) if pdf else html.with_suffix(".pdf")
+    tmp = pdf.with_name(pdf.stem + ".tmp.pdf")
+    # Its own profile folder: parallel runs in a batch must not share a browser profile.
+    with tempfile.TemporaryDirectory(prefix="shopkpi-chromium-") as profile:
+        done = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", html.as_uri()],
+                              capture_output=True, timeout=TIMEOUT_S)
+    if done.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
+        tmp.unlink(missing_ok=True)
+        raise ShopkpiError(f"no PDF for {html.name}: Chromium exited with {done.returncode}")
+    os.replace(tmp, pdf)
+    return pdf
