@@ -70,6 +70,21 @@ def load_kpis(client: str, period: str) -> dict:
     return json.loads((paths.artifacts_dir(client, paths.check_period_name(period)) / "kpis.json").read_text(encoding="utf-8"))
 
 
+def format_number(value, kind: str = "number") -> str:
+    """How the pages show a number: count, rate (percent with 2 decimals), share, lift (×1.23) or plain number."""
+    if value is None:
+        return "–"
+    if kind == "count":
+        return f"{value:,.0f}"
+    if kind == "rate":
+        return f"{value:.2%}"
+    if kind == "lift":
+        return f"×{value:.2f}"
+    if kind == "share":
+        return f"{value:.0%}"
+    return f"{value:,.2f}"
+
+
 def _money(value, currency: str) -> str:
     return "–" if value is None else f"{currency} {value:,.2f}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 
-from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, _figure, format_number, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ARTIFACT = "content.json"
@@ -22,17 +22,7 @@ def _esc(value) -> str:
 
 
 def fmt(value, kind: str = "count") -> str:
-    if value is None:
-        return "–"
-    if kind == "count":
-        return f"{value:,.0f}"
-    if kind == "rate":
-        return f"{value:.2%}"
-    if kind == "lift":
-        return f"×{value:.2f}"
-    if kind == "share":
-        return f"{value:.0%}"
-    return f"{value:,.2f}"
+    return format_number(value, kind)
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, _figure, market_note, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, _figure, format_number, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ALERTS_FILE = "alerts.json"
@@ -29,13 +29,7 @@ def _esc(value) -> str:
 
 
 def fmt_value(value, unit: str = "rate") -> str:
-    if value is None:
-        return "–"
-    if unit == "rate":
-        return f"{value:.2%}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+    return format_number(value, unit)
 
 
 def _label(prefix: str, key: str | None, lang: str) -> str:
