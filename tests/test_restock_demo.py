@@ -73,11 +73,14 @@ def test_forecast_beats_seasonal_naive_against_the_truth_over_the_lead_time(rest
 def test_backtest_reports_every_model_and_beats_the_baselines(restock):
     result, _ = restock
     summary = result.backtest.summary().set_index("model")
+    print(summary[["wape_daily", "mase_daily", "wape_weekly", "wape_total", "mase_total", "bias_total"]].round(3).to_string())
     assert {"seasonal_naive", "moving_average", "ets", "croston", "sba", "tsb", "gbm", "selected"} <= set(summary.index)
     assert len(result.backtest.origins) == 3
     assert summary.at["selected", "wape_total"] < 0.85 * summary.at["seasonal_naive", "wape_total"]
     per_sku = result.backtest.per_series()
-    assert len(per_sku) > 150 and per_sku["wape_daily"].notna().all()
+    assert len(per_sku) > 150 and per_sku["wape_daily"].notna().all() and per_sku["mase_daily"].notna().all()
+    assert (summary[["mase_daily", "mase_total"]] > 0).all().all()
+    assert summary.at["selected", "mase_total"] < summary.at["seasonal_naive", "mase_total"]
 
 
 def test_planted_mega_sale_uplifts_are_recovered(restock):

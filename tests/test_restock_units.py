@@ -30,6 +30,61 @@ def test_naive_scales():
     assert backtest.naive_scale_daily(y)[0] == pytest.approx(np.mean([2, 0, 0, 0, 0, 0, 0]))
     flat = np.ones((1, 30))
     assert backtest.naive_scale_total(flat, np.array([5]))[0] == 0.0
+    # A weekly pattern is what the seasonal naive repeats: its in-sample error on 10-day totals is zero.
+    weekly = np.tile([1.0, 2, 3, 4, 5, 6, 7], 8)[None, :]
+    assert backtest.naive_scale_total(weekly, np.array([10]))[0] == pytest.approx(0.0)
+    # A step up by 7 units/day on day 28: the totals that straddle it are missed by the naive.
+    step = np.r_[np.zeros(28), np.full(28, 7.0)][None, :]
+    t = np.arange(6, 56 - 10)
+    naive = np.array([step[0, k - 6:k + 1].sum() + step[0, k - 6:k - 3].sum() for k in t])  # the week, then 3 of its days
+    actual = np.array([step[0, k + 1:k + 11].sum() for k in t])
+    assert backtest.naive_scale_total(step, np.array([10]))[0] == pytest.approx(np.mean(np.abs(actual - naive)))
+    step[0, 30] = np.nan  # windows touching a censored day are left out
+    assert np.isfinite(backtest.naive_scale_total(step, np.array([10]))[0])
+
+
+def test_weekly_sums_skip_censored_weeks():
+    actual = np.array([[1.0] * 14 + [5.0], [1.0] * 7 + [np.nan] + [1.0] * 7])
+    forecast = np.full((2, 15), 2.0)
+    a, f, err = backtest._weekly(actual, forecast, np.array([15, 15]))
+    assert a.tolist() == [14.0, 7.0] and f.tolist() == [28.0, 14.0] and err.tolist() == [14.0, 7.0]
+
+
+def _intermittent_loop(base: np.ndarray, kind: str, a=0.1, b=0.1) -> np.ndarray:
+    """Croston / SBA / TSB one series at a time, skipping censored days (the textbook recursions)."""
+    rates = np.zeros(base.shape[0])
+    for s, series in enumerate(base):
+        x = series[~np.isnan(series)]
+        nz = np.flatnonzero(x > 0)
+        if len(nz) == 0:
+            continue
+        if kind == "tsb":
+            size, prob = x[nz[0]], 1.0 / (nz[0] + 1)
+            for v in x[nz[0] + 1:]:
+                prob += b * ((v > 0) - prob)
+                if v > 0:
+                    size += a * (v - size)
+            rates[s] = prob * size
+            continue
+        size, interval, since = x[nz[0]], float(nz[0] + 1), 0
+        for v in x[nz[0] + 1:]:
+            since += 1
+            if v > 0:
+                size += a * (v - size)
+                interval += a * (since - interval)
+                since = 0
+        rates[s] = size / interval * ((1 - a / 2) if kind == "sba" else 1.0)
+    return rates
+
+
+@pytest.mark.parametrize("kind", ["croston", "sba", "tsb"])
+def test_vectorised_intermittent_methods_match_the_loop(kind):
+    rng = np.random.default_rng(3)
+    base = rng.poisson(0.3, (200, 150)) * rng.uniform(0.5, 3.0, (200, 150))
+    base[rng.random(base.shape) < 0.1] = np.nan
+    base[:10, :120] = np.nan  # late starters
+    base[10:15] = 0.0  # never sold
+    assert _intermittent(base, kind) == pytest.approx(_intermittent_loop(base, kind))
 
 
 def test_error_model_recovers_poisson_like_variance():
@@ -213,3 +268,87 @@ def test_options_default_when_params_have_no_restock_section():
     assert restock_options(Bare()).review_period_days == 7
     with pytest.raises(ValueError):
         RestockOptions(service_levels={"AX": 1.2})
+
+
+def _panel(y: np.ndarray, start="2025-09-01", market="UK") -> Panel:
+    dates = pd.date_range(start, periods=y.shape[1], freq="D")
+    meta = pd.DataFrame({"seller_sku": [f"S{i}" for i in range(len(y))], "market": market, "category": "c", "start_idx": 0})
+    panel = Panel(dates, meta, y, np.zeros_like(y, dtype=bool), np.full(y.shape, 5.0), np.zeros_like(y))
+    panel.meta = describe_series(panel, 56)
+    return panel
+
+
+def test_closed_days_and_a_closed_weekday_are_forecast_zero_and_not_learned():
+    from shopkpi.restock.models import Context, forecast_all
+    from shopkpi.restock.options import ExtraEvent
+
+    rng = np.random.default_rng(2)
+    dates = pd.date_range("2025-09-01", periods=140, freq="D")
+    lam = np.where(dates.day_of_week == 5, 0.0, 8.0)[None, :].repeat(40, axis=0)  # never open on Saturdays
+    closed = [dt.date(2025, 10, 6), dt.date(2025, 11, 3), dt.date(2026, 1, 26)]  # Mondays: two past, one future
+    for d in closed[:2]:
+        lam[:, dates.get_loc(pd.Timestamp(d))] = 0.0
+    panel = _panel(rng.poisson(lam).astype(float))
+    cal = load_calendar(["UK"], [ExtraEvent(market="UK", key="shut", name="Shop shut", kind="closed",
+                                            dates=[d.isoformat() for d in closed])])
+    events = fit_events(panel, cal)
+    shut = events.uplifts.set_index("effect").loc["shut"]
+    assert shut["uplift"] == 0.0 and shut["source"] == "closed"
+    ctx = Context(panel, events, 28)
+    assert np.isnan(ctx.base[:, dates.get_loc(pd.Timestamp(closed[0]))]).all()  # a closed day is not zero demand
+    f = forecast_all(ctx, ["gbm", "tsb", "ets", "moving_average"], np.arange(5))
+    future = pd.Series(range(28), index=ctx.future_dates.date)
+    saturdays = (ctx.future_dates.day_of_week == 5)
+    for name in ("gbm", "tsb"):
+        assert (f[name][:, future[closed[2]]] == 0).all() and (f[name][:, saturdays] == 0).all(), name
+        open_days = ~saturdays & (ctx.future_dates.date != closed[2])
+        assert f[name][:, open_days].mean() == pytest.approx(8.0, rel=0.2), name  # the closures did not drag it down
+    assert np.isnan(f["ets"][5:]).all() and (f["ets"][:5, saturdays] == 0).all()  # local model only on the given rows
+
+
+def test_an_unlisted_shop_wide_empty_day_is_censored(tmp_path):
+    import duckdb
+    from shopkpi.restock.demand import load_panel
+
+    con = duckdb.connect()
+    rows = []
+    for day in pd.date_range("2025-09-01", "2025-10-31"):
+        if day.date() == dt.date(2025, 10, 8) or day.day_of_week == 5:  # an export gap, and a shop shut on Saturdays
+            continue
+        for sku in ("A", "B"):
+            rows.append((f"o{day:%m%d}{sku}", 1, sku, f"{sku} mug", "UK", "GBP", 2, 5.0, 10.0, day + pd.Timedelta(hours=12),
+                         day.date(), "b1", False, False))
+    # A wholesale order cancelled by the same buyer minutes later, and a customer return matching no order.
+    rows.append(("o-big", 1, "A", "A mug", "UK", "GBP", 5000, 1.0, 5000.0, pd.Timestamp("2025-09-10 09:00"), dt.date(2025, 9, 10), "b2", False, False))
+    rows.append(("Co-big", 1, "A", "A mug", "UK", "GBP", -5000, 1.0, -5000.0, pd.Timestamp("2025-09-10 09:20"), dt.date(2025, 9, 10), "b2", True, False))
+    rows.append(("Cr", 1, "B", "B mug", "UK", "GBP", -3, 5.0, -15.0, pd.Timestamp("2025-09-12 10:00"), dt.date(2025, 9, 12), "b3", True, False))
+    frame = pd.DataFrame(rows, columns=["order_id", "line_no", "sku", "product_name", "market", "currency", "quantity", "unit_price",
+                                        "line_amount", "ordered_at", "ordered_local_date", "buyer_hash", "is_cancellation",
+                                        "is_non_product"])
+    con.execute("CREATE TABLE sales_lines AS SELECT * FROM frame")
+
+    class P:
+        markets = [type("M", (), {"code": "UK", "currency": "GBP"})()]
+
+    panel = load_panel(con, P(), dt.date(2025, 10, 31), RestockOptions())
+    gap = panel.dates.get_loc(pd.Timestamp("2025-10-08"))
+    assert np.isnan(panel.y[:, gap]).all() and panel.censored[:, gap].all() and "2025-10-08" in panel.notes[0]
+    saturday = panel.dates.get_loc(pd.Timestamp("2025-09-06"))
+    assert (panel.y[:, saturday] == 0).all() and not panel.censored[:, saturday].any()  # a weekday never sold: zero
+    a = int(np.flatnonzero(panel.meta["seller_sku"] == "A")[0])
+    b = int(np.flatnonzero(panel.meta["seller_sku"] == "B")[0])
+    sep10, sep12 = panel.dates.get_loc(pd.Timestamp("2025-09-10")), panel.dates.get_loc(pd.Timestamp("2025-09-12"))
+    assert panel.y[a, sep10] == 2 and panel.returns[a].sum() == 0  # the cancelled order is gone, not a return
+    assert panel.returns[b, sep12] == 3 and panel.y[b, sep12] == 2  # the unmatched cancellation is a return
+
+
+def test_global_model_stays_bounded_on_a_wholesale_spike():
+    from shopkpi.restock.models import Context, GlobalModel
+
+    rng = np.random.default_rng(4)
+    y = rng.poisson(0.3, (60, 200)).astype(float)
+    y[:5, 150] = 20_000.0  # one giant order on quiet series
+    panel = _panel(y)
+    ctx = Context(panel, fit_events(panel, load_calendar(["UK"])), 30)
+    f = GlobalModel(ctx).fit(30).predict()
+    assert np.isfinite(f).all() and f.max() < 20_000

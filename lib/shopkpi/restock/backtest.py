@@ -2,8 +2,11 @@
 
 Each origin refits the events and every model on the history known then and forecasts the series'
 own horizon (lead time + review period). Daily metrics skip censored days; a lead-time total that
-contains a censored day is left out (its actual is not demand). The "selected" row is honest: each
-origin is scored with the models chosen on the other origins.
+contains a censored day is left out (its actual is not demand); weekly sums skip weeks with one. MASE
+scales each series' errors by the in-sample error of the seasonal naive at the same level (daily, or
+the lead-time total). The "selected" row is honest: each origin is scored with the models chosen on the
+other origins, and choosing per series is kept only if that scores better than one model for all.
+Local (per-series) models may run on a sample of series only; they are scored and chosen only there.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from scipy.optimize import nnls
 from shopkpi.errors import NoDataError
 from shopkpi.restock.demand import Panel
 from shopkpi.restock.events import fit_events
-from shopkpi.restock.models import MODELS, Context, forecast_all
+from shopkpi.restock.models import LOCAL_MODELS, MODELS, Context, forecast_all
 
 MIN_TRAINING_DAYS = 91
 
@@ -52,16 +55,51 @@ def naive_scale_daily(y: np.ndarray, season: int = 7) -> np.ndarray:
         return np.nanmean(diff, axis=1)
 
 
-def naive_scale_total(y: np.ndarray, horizon: np.ndarray) -> np.ndarray:
-    """Per series: in-sample mean |S_t - S_(t-H)| of H-day totals, the naive error for lead-time totals."""
+def naive_scale_total(y: np.ndarray, horizon: np.ndarray, season: int = 7) -> np.ndarray:
+    """Per series: in-sample MAE of the seasonal-naive forecast of H-day totals (MASE denominator on totals).
+
+    At every in-sample day t the seasonal naive repeats the week up to t over the next H days; its error is
+    |sum y[t+1..t+H] - naive total|, averaged over the days where both windows are fully observed.
+    """
     out = np.full(len(y), np.nan)
-    filled = np.nan_to_num(y)
-    for s, H in enumerate(horizon):
-        c = np.concatenate([[0.0], np.cumsum(filled[s])])
-        sums = c[H:] - c[:-H]
-        if len(sums) > H:
-            out[s] = np.mean(np.abs(sums[H:] - sums[:-H]))
+    horizon = np.asarray(horizon, int)
+    n, T = y.shape
+    ok = ~np.isnan(y)
+    zero = np.zeros((n, 1))
+    cv = np.concatenate([zero, np.cumsum(np.where(ok, y, 0.0), axis=1)], axis=1)
+    cm = np.concatenate([zero, np.cumsum(~ok, axis=1)], axis=1)
+
+    def window(lo, hi):  # sums and missing counts over days lo..hi-1 (arrays of starts, same length)
+        return cv[:, hi] - cv[:, lo], cm[:, hi] - cm[:, lo]
+
+    for H in np.unique(horizon):
+        rows = horizon == H
+        t = np.arange(season - 1, T - H)  # the week ending on t is known, t + H is still in the sample
+        if not len(t):
+            continue
+        actual, miss_a = window(t + 1, t + 1 + H)
+        week, miss_w = window(t + 1 - season, t + 1)
+        part, _ = window(t + 1 - season, t + 1 - season + H % season)
+        naive = (H // season) * week + part
+        good = (miss_a == 0) & (miss_w == 0)
+        err = np.where(good, np.abs(actual - naive), 0.0)
+        count = good.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[rows] = np.where(count > 0, err.sum(axis=1) / count, np.nan)[rows]
     return out
+
+
+def _weekly(actual: np.ndarray, forecast: np.ndarray, horizon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per series: sums over the whole weeks of its horizon (weeks with a censored day left out) of the actual
+    units, the forecast units, and the absolute weekly errors."""
+    n, H = actual.shape
+    weeks = H // 7
+    a = actual[:, :weeks * 7].reshape(n, weeks, 7)
+    f = forecast[:, :weeks * 7].reshape(n, weeks, 7)
+    good = ~np.isnan(a).any(axis=2) & (np.arange(weeks)[None, :] < (horizon // 7)[:, None])
+    aw, fw = np.nansum(a, axis=2), f.sum(axis=2)
+    return (np.where(good, aw, 0).sum(axis=1), np.where(good, fw, 0).sum(axis=1),
+            np.where(good, np.abs(aw - fw), 0).sum(axis=1))
 
 
 @dataclass
@@ -73,9 +111,12 @@ class Backtest:
     error_total: tuple[float, float]  # var(A - F) = a F + b F^2 over the lead-time total
     error_daily: tuple[float, float]
 
-    def summary(self, models: list[str] | None = None) -> pd.DataFrame:
-        """Overall WAPE, MASE and bias per model, daily and on the lead-time total."""
+    def summary(self, models: list[str] | None = None, series=None) -> pd.DataFrame:
+        """Overall WAPE, MASE and bias per model, daily, weekly (WAPE and bias) and on the lead-time total;
+        `series` limits it to those series (positions), e.g. the sample a local model ran on."""
         r = self.rows if models is None else self.rows[self.rows["model"].isin(models)]
+        if series is not None:
+            r = r[r["series"].isin(np.asarray(series))]
         out = []
         for model, g in r.groupby("model", sort=False):
             lt = g[g["total_ok"]]
@@ -84,6 +125,8 @@ class Backtest:
                 "wape_daily": g["abs_err_daily"].sum() / g["actual_daily"].sum(),
                 "mase_daily": mase_from_sums(g["abs_err_daily"], g["days"], g["scale_daily"]),
                 "bias_daily": (g["forecast_daily"].sum() - g["actual_daily"].sum()) / g["actual_daily"].sum(),
+                "wape_weekly": g["abs_err_weekly"].sum() / g["actual_weekly"].sum(),
+                "bias_weekly": (g["forecast_weekly"].sum() - g["actual_weekly"].sum()) / g["actual_weekly"].sum(),
                 "wape_total": wape(lt["actual_total"], lt["forecast_total"]),
                 "mase_total": mase(lt["actual_total"], lt["forecast_total"], lt["scale_total"]),
                 "bias_total": bias(lt["actual_total"], lt["forecast_total"]),
@@ -92,19 +135,26 @@ class Backtest:
         return pd.DataFrame(out)
 
     def per_series(self, model: str = "selected") -> pd.DataFrame:
+        """Per series over the origins: WAPE, MASE and bias, daily and on the lead-time total."""
         g = self.rows[self.rows["model"] == model]
+        g = g.assign(scaled_daily=g["abs_err_daily"] / g["scale_daily"].where(g["scale_daily"] > 0),
+                     days_scaled=g["days"].where(g["scale_daily"] > 0, 0))
         lt = g[g["total_ok"]]
         daily = g.groupby("series").agg(actual_daily=("actual_daily", "sum"), abs_err_daily=("abs_err_daily", "sum"),
-                                        forecast_daily=("forecast_daily", "sum"))
-        total = lt.assign(abs_err=(lt["actual_total"] - lt["forecast_total"]).abs()).groupby("series").agg(
-            actual_total=("actual_total", "sum"), abs_err_total=("abs_err", "sum"), forecast_total=("forecast_total", "sum"))
+                                        forecast_daily=("forecast_daily", "sum"), scaled_daily=("scaled_daily", "sum"),
+                                        days_scaled=("days_scaled", "sum"))
+        abs_err = (lt["actual_total"] - lt["forecast_total"]).abs()
+        total = lt.assign(abs_err=abs_err, scaled=abs_err / lt["scale_total"].where(lt["scale_total"] > 0)).groupby("series").agg(
+            actual_total=("actual_total", "sum"), abs_err_total=("abs_err", "sum"), forecast_total=("forecast_total", "sum"),
+            mase_total=("scaled", "mean"))
         out = daily.join(total, how="left")
         with np.errstate(invalid="ignore", divide="ignore"):
             out["wape_daily"] = out["abs_err_daily"] / out["actual_daily"]
+            out["mase_daily"] = out["scaled_daily"] / out["days_scaled"]
             out["bias_daily"] = (out["forecast_daily"] - out["actual_daily"]) / out["actual_daily"]
             out["wape_total"] = out["abs_err_total"] / out["actual_total"]
             out["bias_total"] = (out["forecast_total"] - out["actual_total"]) / out["actual_total"]
-        return out.replace([np.inf, -np.inf], np.nan)
+        return out.drop(columns=["scaled_daily", "days_scaled"]).replace([np.inf, -np.inf], np.nan)
 
 
 def mase_from_sums(abs_err_sum, days, scale) -> float:
@@ -119,8 +169,12 @@ def backtest_origins(panel: Panel, max_horizon: int, n: int, spacing: int) -> li
     return [o for o in (last - k * spacing for k in range(n)) if o >= MIN_TRAINING_DAYS]
 
 
-def run_backtest(panel: Panel, calendar: pd.DataFrame, horizon: np.ndarray, options, models: list[str] = MODELS) -> Backtest:
-    """Backtest every model at several origins; `horizon` is each series' lead time + review period in days."""
+def run_backtest(panel: Panel, calendar: pd.DataFrame, horizon: np.ndarray, options, models: list[str] = MODELS,
+                 local_rows: np.ndarray | None = None) -> Backtest:
+    """Backtest every model at several origins; `horizon` is each series' lead time + review period in days.
+
+    The local (per-series) models run only on `local_rows` when given; a model is scored only on the series it
+    forecast, and can be chosen only for them."""
     horizon = np.asarray(horizon, int)
     H = int(horizon.max())
     origins = backtest_origins(panel, H, options.backtest_origins, options.backtest_spacing_days)
@@ -130,7 +184,7 @@ def run_backtest(panel: Panel, calendar: pd.DataFrame, horizon: np.ndarray, opti
     for o in origins:
         known = panel.truncated(o)
         ctx = Context(known, fit_events(known, calendar), H)
-        forecasts = forecast_all(ctx, models)
+        forecasts = forecast_all(ctx, models, local_rows)
         actual = panel.y[:, o + 1:o + 1 + H]
         in_window = np.arange(H)[None, :] < horizon[:, None]
         observed = ~np.isnan(actual) & in_window
@@ -138,8 +192,10 @@ def run_backtest(panel: Panel, calendar: pd.DataFrame, horizon: np.ndarray, opti
         scale_d = naive_scale_daily(known.y)
         scale_t = naive_scale_total(known.y, horizon)
         for model, f in forecasts.items():
+            ran = ~np.isnan(f).all(axis=1) if model in LOCAL_MODELS else np.ones(len(f), dtype=bool)
             f = np.nan_to_num(f)
             err = np.where(observed, np.abs(np.nan_to_num(actual) - f), 0.0)
+            actual_w, forecast_w, err_w = _weekly(actual, f, horizon)
             records.append(pd.DataFrame({
                 "origin": panel.dates[o].date(), "series": np.arange(len(f)), "model": model, "horizon": horizon,
                 "actual_total": np.where(in_window, np.nan_to_num(actual), 0).sum(axis=1),
@@ -147,7 +203,8 @@ def run_backtest(panel: Panel, calendar: pd.DataFrame, horizon: np.ndarray, opti
                 "total_ok": total_ok, "actual_daily": np.where(observed, actual, 0).sum(axis=1),
                 "forecast_daily": np.where(observed, f, 0).sum(axis=1), "abs_err_daily": err.sum(axis=1),
                 "days": observed.sum(axis=1), "scale_daily": scale_d, "scale_total": scale_t,
-                "active": known.meta["start_idx"].to_numpy() <= o,
+                "actual_weekly": actual_w, "forecast_weekly": forecast_w, "abs_err_weekly": err_w,
+                "active": (known.meta["start_idx"].to_numpy() <= o) & ran,
             }))
     rows = pd.concat(records, ignore_index=True)
     rows = rows[rows["active"]].drop(columns="active")
@@ -170,7 +227,7 @@ def _total_wape(rows: pd.DataFrame) -> float:
     return wape(ok["actual_total"], ok["forecast_total"])
 
 
-SWITCH_MARGIN = 0.25
+SWITCH_MARGIN = 0.5
 
 
 def choose_models(rows: pd.DataFrame, per_series: bool = True) -> pd.Series:
@@ -178,18 +235,22 @@ def choose_models(rows: pd.DataFrame, per_series: bool = True) -> pd.Series:
     for the series at every origin and by SWITCH_MARGIN in total (a few origins are weak evidence)."""
     ok = rows[rows["total_ok"]]
     ok = ok.assign(err=(ok["actual_total"] - ok["forecast_total"]).abs())
-    best = ok.groupby("model")["err"].sum().idxmin() if len(ok) else rows["model"].iloc[0]
+    # The model for all is the best of those scored on every series (a sampled local model is not comparable).
+    coverage = rows.groupby("model")["series"].nunique()
+    complete = coverage.index[coverage == coverage.max()]
+    totals = ok[ok["model"].isin(complete)].groupby("model")["err"].sum()
+    best = totals.idxmin() if len(totals) else complete[0]
     choice = pd.Series(best, index=sorted(rows["series"].unique()))
     if not per_series or ok.empty:
         return choice
     err = ok.pivot_table(index=["series", "origin"], columns="model", values="err")
     always = err.lt(err[best], axis=0).groupby(level="series").all()
     total = err.groupby(level="series").sum()
-    for series in always.index:
-        winners = [m for m in always.columns if m != best and always.at[series, m]
-                   and total.at[series, m] < (1 - SWITCH_MARGIN) * total.at[series, best]]
-        if winners:
-            choice[series] = min(winners, key=lambda m: total.at[series, m])
+    strong = always & total.lt((1 - SWITCH_MARGIN) * total[best], axis=0)
+    strong[best] = False
+    candidates = total.where(strong)
+    switch = candidates.notna().any(axis=1)
+    choice[switch[switch].index] = candidates[switch].idxmin(axis=1)
     return choice
 
 

@@ -4,6 +4,16 @@ Demand is the quantity of counted lines (cancelled, unpaid, test, sample and rep
 orders removed) by local payment date. Returns are kept apart: a returned unit was still
 demanded and rarely goes back on the shelf. A day the SKU was out of stock in every
 warehouse of the market is censored (NaN), never a zero: nobody could buy it.
+
+A client without TikTok order exports but with its own sales lines (params `sales_lines`) gets
+the same panel from them: positive lines of products by local order date; a cancellation line
+(negative quantity) that matches an earlier line of the same buyer, SKU and quantity removes that
+line, and one that matches none is a return, shown apart. Negative lines without a buyer are
+stock adjustments, not demand.
+
+A day on which a whole market sold nothing, on a weekday that usually sells, is a closed shop or a
+missing export: censored, unless the events calendar says the shop was closed (`kind: closed`),
+in which case it is a known zero that the models neither learn from nor forecast above zero.
 """
 
 from __future__ import annotations
@@ -54,10 +64,34 @@ class Panel:
         return panel
 
 
+def _tables(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def connect_demand(client: str):
+    """The client's store with the `clean_lines` view when it holds TikTok orders (else just its tables)."""
+    from shopkpi.clean import connect_clean
+    from shopkpi.store import Store
+
+    con = Store(client).connect()
+    return connect_clean(client) if "order_lines" in _tables(con) else con
+
+
+def demand_source(con) -> str:
+    """`order_lines` (TikTok Shop orders) when the store has any, else the client's own `sales_lines`."""
+    tables = _tables(con)
+    for table in ("order_lines", "sales_lines"):
+        if table in tables and con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+            return table
+    raise NoDataError("the store has neither order lines nor sales lines: run ingest first")
+
+
 def last_complete_day(con, params) -> dt.date:
     """The last local day every market's orders export fully covers (a day is complete once 23:00 has passed)."""
     # epoch seconds: fetching zoned timestamps would need pytz
-    rows = con.execute("SELECT market, epoch(max(coalesce(paid_at, created_at))) FROM order_lines GROUP BY market").fetchall()
+    stamp = "coalesce(paid_at, created_at)" if demand_source(con) == "order_lines" else "ordered_at"
+    table = demand_source(con)
+    rows = con.execute(f"SELECT market, epoch(max({stamp})) FROM {table} GROUP BY market").fetchall()
     days = []
     for market, latest in rows:
         if latest is None:
@@ -75,7 +109,9 @@ def forecast_origin(con, params, period_end: dt.date) -> dt.date:
     return min(last_complete_day(con, params), period_end)
 
 
-def _sales(con, origin: dt.date) -> pd.DataFrame:
+def _sales(con, origin: dt.date, source: str) -> pd.DataFrame:
+    if source == "sales_lines":
+        return _own_sales(con, origin)
     return con.execute("""
         SELECT seller_sku, market, paid_local_date AS day, sum(quantity)::DOUBLE AS units,
                sum(coalesce(return_quantity, 0))::DOUBLE AS returns,
@@ -87,8 +123,44 @@ def _sales(con, origin: dt.date) -> pd.DataFrame:
     """, [origin]).df()
 
 
-def _catalog(con, origin: dt.date) -> pd.DataFrame:
+def _own_sales(con, origin: dt.date) -> pd.DataFrame:
+    """Daily units, returns and revenue from the client's own sales lines (see the module notes)."""
+    return con.execute("""
+        WITH lines AS (
+            SELECT row_number() OVER () AS rid, * FROM sales_lines
+            WHERE NOT is_non_product AND sku IS NOT NULL AND ordered_local_date <= ? AND quantity <> 0
+        ), sold AS (
+            SELECT rid, buyer_hash, sku, market, quantity AS q, ordered_at FROM lines
+            WHERE NOT is_cancellation AND quantity > 0
+        ), undone AS (
+            SELECT rid, buyer_hash, sku, market, -quantity AS q, ordered_at FROM lines
+            WHERE quantity < 0 AND buyer_hash IS NOT NULL
+        ), matched AS (  -- each cancellation undoes the buyer's latest earlier line of that SKU and quantity
+            SELECT u.rid AS undone_rid, s.rid AS sold_rid FROM undone u ASOF JOIN sold s
+              ON u.buyer_hash = s.buyer_hash AND u.sku = s.sku AND u.market = s.market AND u.q = s.q
+             AND u.ordered_at >= s.ordered_at
+        )
+        SELECT sku AS seller_sku, market, ordered_local_date AS day,
+               sum(quantity) FILTER (WHERE quantity > 0 AND NOT is_cancellation
+                                     AND rid NOT IN (SELECT sold_rid FROM matched))::DOUBLE AS units,
+               coalesce(sum(-quantity) FILTER (WHERE quantity < 0 AND buyer_hash IS NOT NULL
+                                               AND rid NOT IN (SELECT undone_rid FROM matched)), 0)::DOUBLE AS returns,
+               sum(line_amount) FILTER (WHERE quantity > 0 AND NOT is_cancellation
+                                        AND rid NOT IN (SELECT sold_rid FROM matched))::DOUBLE AS revenue,
+               any_value(currency) AS currency
+        FROM lines GROUP BY ALL
+        HAVING units > 0 OR returns > 0
+    """, [origin]).df().fillna({"units": 0.0, "revenue": 0.0})
+
+
+def _catalog(con, origin: dt.date, source: str) -> pd.DataFrame:
     """Latest name, category and SKU ID per SKU x market (sellers rename listings)."""
+    if source == "sales_lines":
+        return con.execute("""
+            SELECT sku AS seller_sku, market, arg_max(product_name, ordered_at) AS product_name,
+                   NULL::VARCHAR AS category, NULL::VARCHAR AS sku_id
+            FROM sales_lines WHERE ordered_local_date <= ? AND sku IS NOT NULL AND NOT is_non_product GROUP BY ALL
+        """, [origin]).df()
     return con.execute("""
         SELECT seller_sku, market, arg_max(product_name, paid_local_date) AS product_name,
                arg_max(product_category, paid_local_date) AS category, arg_max(sku_id, paid_local_date) AS sku_id
@@ -98,6 +170,8 @@ def _catalog(con, origin: dt.date) -> pd.DataFrame:
 
 def sku_markets(con, options) -> pd.DataFrame:
     """SKU ID -> market from order lines, for stock tables whose rows carry no market."""
+    if "order_lines" not in _tables(con):
+        return pd.DataFrame({"sku_id": pd.Series(dtype=str), "market": pd.Series(dtype=str)})
     return con.execute("SELECT DISTINCT sku_id, market FROM order_lines WHERE sku_id IS NOT NULL").df()
 
 
@@ -122,8 +196,7 @@ def assign_markets(stock: pd.DataFrame, con, options, table: str) -> pd.DataFram
 
 
 def _stockouts(con, options, origin: dt.date) -> pd.DataFrame:
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "stock_history" not in tables:
+    if "stock_history" not in _tables(con):
         return pd.DataFrame(columns=["seller_sku", "market", "day", "out", "first_day"])
     stock = con.execute("""
         SELECT date AS day, seller_sku, sku_id, warehouse, market, coalesce(stockout, on_hand <= 0) AS out,
@@ -141,9 +214,10 @@ def _stockouts(con, options, origin: dt.date) -> pd.DataFrame:
 
 def load_panel(con, params, origin: dt.date, options, censor: bool = True) -> Panel:
     """Daily net units per SKU x market up to `origin`; `censor=False` keeps stock-out days as zeros (for comparison)."""
-    sales = _sales(con, origin)
+    source = demand_source(con)
+    sales = _sales(con, origin, source)
     if sales.empty:
-        raise NoDataError(f"no counted order lines paid on or before {origin}")
+        raise NoDataError(f"no counted {source} on or before {origin}")
     sales["day"] = pd.to_datetime(sales["day"])
     start = sales["day"].min()
     dates = pd.date_range(start, pd.Timestamp(origin), freq="D")
@@ -181,21 +255,50 @@ def load_panel(con, params, origin: dt.date, options, censor: bool = True) -> Pa
     start_idx = np.where(first_stock < T, np.minimum(first_stock, first_sale),
                          np.where(first_sale <= _OLD_SKU_GRACE_DAYS, 0, first_sale))
     active = np.arange(T)[None, :] >= start_idx[:, None]
+    notes = []
+    censored |= _closed_market_days(keys["market"].to_numpy(), dates, y, active, params, options, notes)
     y[~active] = np.nan
     if censor:
         y[censored & active] = np.nan
     censored &= active
 
-    catalog = _catalog(con, origin)
+    catalog = _catalog(con, origin, source)
     meta = keys.merge(catalog, on=["seller_sku", "market"], how="left")
     meta["currency"] = meta["market"].map({m.code: m.currency for m in params.markets})
     meta["start_idx"] = start_idx
     meta["category"] = meta["category"].fillna("")
-    panel = Panel(dates, meta, y, censored, price, returns, min_history_days=options.min_history_days)
+    panel = Panel(dates, meta, y, censored, price, returns, notes, min_history_days=options.min_history_days)
     panel.meta = describe_series(panel, options.min_history_days)
     if not censor:
         panel.notes.append("stock-out days kept as zero demand (uncensored comparison)")
     return panel
+
+
+# A weekday sells "usually" when the market sold something on it in at least this share of the weeks.
+_USUAL_WEEKDAY_SHARE = 0.5
+
+
+def _closed_market_days(markets: np.ndarray, dates: pd.DatetimeIndex, y: np.ndarray, active: np.ndarray, params, options,
+                        notes: list[str]) -> np.ndarray:
+    """[series, day] True where the series' market sold nothing at all on a usually-selling weekday that the
+    calendar does not mark closed (a closed shop or an export gap: unknown demand, not zero)."""
+    from shopkpi.restock.events import closed_dates, load_calendar
+
+    calendar = load_calendar(sorted(set(markets)), options.extra_events)
+    out = np.zeros(y.shape, dtype=bool)
+    wd = dates.day_of_week.to_numpy()
+    for market in np.unique(markets):
+        rows = markets == market
+        selling = (np.where(active[rows], y[rows], 0) > 0).any(axis=0)
+        usual = np.array([selling[wd == k].mean() >= _USUAL_WEEKDAY_SHARE if (wd == k).any() else False for k in range(7)])
+        known = np.isin(dates.date, list(closed_dates(calendar, market)))
+        gap = ~selling & usual[wd] & ~known
+        if gap.any():
+            out[np.ix_(rows, gap)] = True
+            days = [d.date().isoformat() for d in dates[gap]]
+            notes.append(f"{market}: {len(days)} day(s) without any sale ({', '.join(days[:5])}{', ...' if len(days) > 5 else ''}) "
+                         f"treated as closed or missing (censored); list known closures as `kind: closed` events")
+    return out & active
 
 
 def describe_series(panel: Panel, min_history_days: int) -> pd.DataFrame:
@@ -229,10 +332,13 @@ def weekday_factors(panel: Panel, clean: np.ndarray) -> dict[str, np.ndarray]:
         y = panel.y[np.asarray(rows)]
         ok = clean[np.asarray(rows)] & ~np.isnan(y)
         # Per day: mean over series observed that day, so SKUs entering or leaving do not bias a weekday.
-        per_series_level = np.array([np.nanmean(np.where(ok[i], y[i], np.nan)) if ok[i].any() else np.nan for i in range(len(y))])
+        count = ok.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_series_level = np.where(count > 0, np.where(ok, y, 0.0).sum(axis=1) / count, np.nan)
         rel = np.where(ok, y / np.where(per_series_level[:, None] > 0, per_series_level[:, None], np.nan), np.nan)
         factors = np.array([np.nanmean(rel[:, wd == k]) if np.isfinite(rel[:, wd == k]).any() else 1.0 for k in range(7)])
-        factors = np.where(np.isfinite(factors) & (factors > 0), factors, 1.0)
+        # 0 stays 0: a shop that never sells on a weekday (closed on Saturdays) is forecast 0 on it.
+        factors = np.where(np.isfinite(factors) & (factors >= 0), factors, 1.0)
         out[market] = factors / factors.mean()
     return out
 

@@ -3,7 +3,8 @@
 The calendar holds dates only. Each event key's uplift is the ratio of the units sold on its days to the
 units expected from the SKU's local level and weekday pattern, pooled over the market's SKUs, with a
 bootstrap interval over SKUs. Mega sales also get the two days before (pre) and after (post) as their own
-effects, since buyers wait for and recover from them.
+effects, since buyers wait for and recover from them. A `closed` event (the shop takes no orders) is
+not estimated: its multiplier is 0, and its days teach the models nothing about base demand.
 """
 
 from __future__ import annotations
@@ -83,6 +84,13 @@ def load_calendar(markets: list[str], extra_events=()) -> pd.DataFrame:
     return days.drop_duplicates(["market", "date", "effect"]).sort_values(["market", "date", "effect"]).reset_index(drop=True)
 
 
+def closed_dates(calendar: pd.DataFrame, market: str) -> set[dt.date]:
+    """The market's dates on which the calendar says the shop was (or will be) closed."""
+    if calendar.empty:
+        return set()
+    return set(calendar.loc[(calendar["market"] == market) & (calendar["kind"] == "closed"), "date"])
+
+
 @dataclass
 class EventModel:
     """Estimated uplift per market x effect, weekday factors, and the calendar they apply to."""
@@ -129,7 +137,8 @@ def fit_events(panel: Panel, calendar: pd.DataFrame, seed: int = 0) -> EventMode
     for market, rows in panel.meta.groupby("market").groups.items():
         rows = np.asarray(rows)
         wf = weekday[market][wd]
-        level = local_level(panel.y[rows] / wf, clean[rows], LEVEL_HALF_WINDOW)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level = local_level(panel.y[rows] / wf, clean[rows] & (wf > 0)[None, :], LEVEL_HALF_WINDOW)
         baseline[rows] = level * wf
     date_pos = pd.Series(np.arange(len(panel.dates)), index=panel.dates.date)
     rng = np.random.default_rng(seed)
@@ -143,6 +152,10 @@ def fit_events(panel: Panel, calendar: pd.DataFrame, seed: int = 0) -> EventMode
                   "uplift": np.nan, "lo": np.nan, "hi": np.nan, "source": "none"}
         future = [d for d in group["date"] if d > panel.origin]
         record["next_date"] = min(future) if future else None
+        if first["kind"] == "closed":
+            record.update(uplift=0.0, lo=0.0, hi=0.0, source="closed")
+            records.append(record)
+            continue
         hist = [date_pos[d] for d in group["date"] if d in date_pos.index]
         other = calendar[(calendar["market"] == market) & (calendar["effect"] != effect)]
         alone = [date_pos[d] for d in group["date"] if d in date_pos.index and d not in set(other["date"])]
@@ -166,7 +179,7 @@ def fit_events(panel: Panel, calendar: pd.DataFrame, seed: int = 0) -> EventMode
     # An effect never seen in the history borrows the mean uplift of its kind and role in that market.
     seen = uplifts[uplifts["source"] == "history"]
     by_kind = seen.groupby(["market", "kind", "role"])["uplift"].mean()
-    unseen = uplifts["source"] != "history"
+    unseen = ~uplifts["source"].isin(["history", "closed"])
     for i in uplifts.index[unseen]:
         k = (uplifts.at[i, "market"], uplifts.at[i, "kind"], uplifts.at[i, "role"])
         if k in by_kind.index:

@@ -22,7 +22,8 @@ class ExtraEvent(_Strict):
     market: str = Field(pattern=r"^[A-Z]{2}$")
     key: str = Field(pattern=r"^[a-z0-9_]+$", description="groups occurrences whose uplift is estimated together")
     name: str
-    kind: Literal["mega_sale", "sale", "holiday", "season"] = "sale"
+    kind: Literal["mega_sale", "sale", "holiday", "season", "closed"] = Field(
+        default="sale", description="closed: the shop takes no orders on these dates (bank holidays, a shutdown)")
     dates: list[dt.date] = Field(min_length=1)
     uncertain: bool = False
 
@@ -36,6 +37,8 @@ class RestockOptions(_Strict):
     horizon_days: int = Field(default=91, ge=28, le=182, description="forecast and projection horizon")
     backtest_origins: int = Field(default=3, ge=2, le=12)
     backtest_spacing_days: int = Field(default=28, ge=7, le=91)
+    local_model_sample: int = Field(default=500, ge=0, description="series (the largest by recent units) on which the "
+                                    "per-series Holt-Winters is backtested; it can be chosen only for them")
     min_history_days: int = Field(default=56, ge=14, description="shorter series are flagged new and forecast from pooled estimates")
     default_lead_time_days: float = Field(default=30, gt=0, description="used where the stock plan gives none")
     warehouse_markets: dict[str, str] = Field(default_factory=dict, description="warehouse -> market where the SKU ID cannot tell")

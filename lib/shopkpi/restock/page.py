@@ -29,6 +29,10 @@ def _cell(value) -> str:
     return html.escape(str(value))
 
 
+def _ratio(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def restock_html(client: str, period: str | None = None) -> str:
     periods = restock_periods(client)
     if not periods:
@@ -50,10 +54,10 @@ def restock_html(client: str, period: str | None = None) -> str:
         for r in k["plan"] if r["status"] != "ok")
     acc_rows = "".join(
         f"<tr><td>{esc(t('restock_model_' + a['model'], lang))}</td><td>{a['wape_daily']:.1%}</td><td>{a['wape_total']:.1%}</td>"
-        f"<td>{a['bias_total']:+.1%}</td></tr>" for a in k["accuracy"]["overall"])
+        f"<td>{_ratio(a.get('mase_total'))}</td><td>{a['bias_total']:+.1%}</td></tr>" for a in k["accuracy"]["overall"])
     acc = (f"<table><tr><th>{esc(t('restock_model', lang))}</th><th>WAPE · {esc(t('restock_daily', lang))}</th>"
-           f"<th>WAPE · {esc(t('restock_lead_time_total', lang))}</th><th>{esc(t('restock_bias', lang))} · "
-           f"{esc(t('restock_lead_time_total', lang))}</th></tr>{acc_rows}</table>")
+           f"<th>WAPE · {esc(t('restock_lead_time_total', lang))}</th><th>MASE · {esc(t('restock_lead_time_total', lang))}</th>"
+           f"<th>{esc(t('restock_bias', lang))} · {esc(t('restock_lead_time_total', lang))}</th></tr>{acc_rows}</table>")
     ev_rows = "".join(
         f"<tr><td>{esc(e['market'])}</td><td>{esc(e['name'])} ({esc(t('restock_role_' + e['role'], lang))})</td><td>{esc(str(e['next_date']))}</td>"
         f"<td>{e['uplift']:.2f}</td></tr>" for e in k["events"])

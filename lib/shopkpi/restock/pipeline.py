@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from shopkpi.clean import connect_clean
 from shopkpi.restock.backtest import Backtest, error_variance, run_backtest
-from shopkpi.restock.demand import Panel, forecast_origin, load_panel
+from shopkpi.restock.demand import Panel, connect_demand, forecast_origin, load_panel
 from shopkpi.restock.events import EventModel, fit_events, load_calendar
-from shopkpi.restock.models import MODELS, Context, forecast_all
+from shopkpi.restock.models import LOCAL_MODELS, MODELS, Context, forecast_all
 from shopkpi.restock.options import RestockOptions, restock_options
 from shopkpi.restock.plan import (
     abc_xyz,
@@ -49,6 +48,13 @@ def series_horizons(panel: Panel, stock: pd.DataFrame, options: RestockOptions) 
     return np.minimum(np.ceil(days).astype(int) + options.review_period_days, options.horizon_days)
 
 
+def local_sample(panel: Panel, size: int) -> np.ndarray:
+    """The series the per-series models are backtested on: the largest by units in the last 91 days, not new."""
+    meta = panel.meta
+    ranked = meta[~meta["is_new"]].sort_values(["units_91d", "seller_sku", "market"], ascending=[False, True, True], kind="stable")
+    return np.sort(ranked.index.to_numpy()[:size])
+
+
 def classify(panel: Panel, params, options: RestockOptions) -> pd.DataFrame:
     meta = panel.meta.copy()
     fx = np.array([params.fx_rate(c, panel.origin)[0] for c in meta["currency"]])
@@ -60,23 +66,25 @@ def classify(panel: Panel, params, options: RestockOptions) -> pd.DataFrame:
 def run_restock(params, period_end: dt.date, origin: dt.date | None = None, options: RestockOptions | None = None,
                 models: list[str] = MODELS) -> RestockResult:
     options = options or restock_options(params)
-    con = connect_clean(params.client)
+    con = connect_demand(params.client)
     origin = origin or forecast_origin(con, params, period_end)
     panel = load_panel(con, params, origin, options)
     calendar = load_calendar([m.code for m in params.markets], options.extra_events)
     stock = load_stock_plan(con, options, origin)
-    backtest = run_backtest(panel, calendar, series_horizons(panel, stock, options), options, models)
+    backtest = run_backtest(panel, calendar, series_horizons(panel, stock, options), options, models,
+                            local_sample(panel, options.local_model_sample))
 
     offset = max(0, max((d - origin).days - 1 for d in stock["as_of"]))
     events = fit_events(panel, calendar)
     ctx = Context(panel, events, options.horizon_days + offset)
-    forecasts = forecast_all(ctx, models)
     meta = classify(panel, params, options)
     fallback = "gbm" if "gbm" in models else models[-1]
     chosen_model = backtest.choice.reindex(range(len(meta))).fillna(fallback)
     # Too little history to have been backtested: the pooled global model.
     chosen_model[meta["is_new"].to_numpy()] = fallback
     meta["model"] = chosen_model.to_numpy()
+    # Local models are fitted only where they were chosen.
+    forecasts = forecast_all(ctx, models, np.flatnonzero(meta["model"].isin(LOCAL_MODELS).to_numpy()))
     chosen = np.vstack([np.nan_to_num(forecasts[m][i]) for i, m in enumerate(meta["model"])]) if len(meta) else np.zeros((0, 0))
     var = error_variance(chosen, backtest.error_daily)
     lower = np.vectorize(lambda m, v: demand_quantile(m, v, 0.1))(chosen, var) if chosen.size else chosen

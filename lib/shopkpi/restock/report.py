@@ -62,15 +62,48 @@ def order_table(result: RestockResult, ctx, only_actions: bool = True) -> pd.Dat
     return export.suggestion_table(plan, ctx.language)
 
 
+def _accuracy_columns(lang: str, levels=("daily", "weekly", "total")) -> dict:
+    names = {}
+    for level in levels:
+        suffix = t("restock_lead_time_total" if level == "total" else f"restock_{level}", lang)
+        for metric in ("wape", "mase", "bias"):
+            if not (metric == "mase" and level == "weekly"):
+                names[f"{metric}_{level}"] = f"{t('restock_' + metric, lang)} · {suffix}"
+    return names
+
+
 def accuracy_table(result: RestockResult, ctx) -> pd.DataFrame:
+    """Overall WAPE, MASE and bias per model: daily, weekly (WAPE, bias) and on the lead-time total."""
     lang = ctx.language
     df = result.backtest.summary(_shown_models(result))
     df["model"] = df["model"].map(lambda m: t(f"restock_model_{m}", lang))
-    names = {"model": t("restock_model", lang)}
-    for level, suffix in (("daily", t("restock_daily", lang)), ("total", t("restock_lead_time_total", lang))):
-        for metric in ("wape", "mase", "bias"):
-            names[f"{metric}_{level}"] = f"{t('restock_' + metric, lang)} · {suffix}"
+    names = {"model": t("restock_model", lang), **_accuracy_columns(lang), "series_origins": t("restock_scored", lang)}
     return df[list(names)].rename(columns=names)
+
+
+def accuracy_notes(result: RestockResult, ctx) -> list[str]:
+    """How 'selected' was chosen (per series or one model, with the scores that decided), and the local-model sample."""
+    lang, bt = ctx.language, result.backtest
+    s = bt.summary(["selected_per_series", "selected_single"]).set_index("model")["wape_total"]
+    key = "restock_choice_note_per_series" if bt.per_series_choice else "restock_choice_note_single"
+    best = bt.choice.mode().iloc[0] if len(bt.choice) else "gbm"
+    notes = [t(key, lang, per_series=f"{s['selected_per_series']:.1%}", single=f"{s['selected_single']:.1%}",
+               model=t(f"restock_model_{best}", lang))]
+    scored = bt.rows.groupby("model")["series"].nunique()
+    if "ets" in scored.index and scored["ets"] < scored.max():
+        notes.append(t("restock_local_sample_note", lang, n=int(scored["ets"])))
+    return notes
+
+
+def per_sku_accuracy_table(result: RestockResult, ctx, top: int = 20) -> pd.DataFrame:
+    """WAPE, MASE and bias of the selected model per SKU (the `top` largest by backtest demand)."""
+    lang, meta = ctx.language, result.panel.meta
+    df = result.backtest.per_series("selected").join(meta[["seller_sku", "market", "model"]], how="left")
+    df = df.sort_values("actual_daily", ascending=False).head(top)
+    df["model"] = df["model"].map(lambda m: t(f"restock_model_{m}", lang))
+    names = {"seller_sku": t("restock_col_seller_sku", lang), "market": t("market", lang), "model": t("restock_model", lang),
+             **_accuracy_columns(lang, ("daily", "total"))}
+    return df[list(names)].rename(columns=names).reset_index(drop=True)
 
 
 def events_table(result: RestockResult, ctx) -> pd.DataFrame:
