@@ -43,3 +43,25 @@ def test_cross_validated_auc_and_operating_point(accounts):
 def test_the_classifier_carries_over_between_sources(accounts):
     for name in DATASETS:
         assert transfer(accounts, name)["roc_auc"] >= 0.85, name
+
+
+def test_summary_is_cached_per_machine_and_keyed_by_the_data(tmp_path, monkeypatch):
+    import shutil
+
+    from shopkpi.creators import account_classifier as ac
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "real"
+    for name, file in DATASETS.items():
+        (root / name).mkdir(parents=True)
+        shutil.copy(SHARED_REAL / name / file, root / name / file)
+    calls = []
+    real = ac.validation_report
+    monkeypatch.setattr(ac, "validation_report", lambda r: calls.append(r) or real(r))
+    first = ac.classifier_summary(root)
+    assert first["status"] == "ok" and len(calls) == 1
+    assert ac.classifier_summary(root) == first and len(calls) == 1  # read back, not recomputed
+    with open(root / "instafake_fake_accounts" / "accounts.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")  # different bytes: a different key
+    ac.classifier_summary(root)
+    assert len(calls) == 2

@@ -178,6 +178,9 @@ def test_review_page_says_what_each_analysis_found(demo_run):
                  for s in lines_of("zh", found[name])]:
         assert html.escape(line) in page
     assert "未生成的分析" not in page  # every analysis ran
+    assert "下一步行动" in page and "未对账 0 行" in page  # next actions; every ingested row accounted for
+    for action in review.next_actions("zh", found):
+        assert html.escape(action) in page
 
 
 def test_static_dashboard_export_has_every_page_and_no_code(demo_run):

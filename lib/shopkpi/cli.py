@@ -112,10 +112,14 @@ def cmd_bench(args) -> int:
 
     if args.what == "ingest":
         bench.bench_ingest(lines=args.lines, repeats=args.repeats, keep=Path(args.workdir) if args.workdir else None, say=_say)
-    elif args.what == "restock":
-        from shopkpi.restock.bench import bench_restock
+    elif args.what in ("forecast", "restock"):  # restock: the former name
+        from shopkpi.restock.bench import bench_forecast
 
-        bench_restock(n_series=args.series, repeats=args.repeats)
+        bench_forecast(n_series=args.series, repeats=args.repeats, ets_sample=args.ets_sample, threads=args.threads)
+    elif args.what == "batch":
+        from shopkpi.batch_bench import bench_batch
+
+        bench_batch(clients=args.clients, scale=args.scale, keep=Path(args.workdir) if args.workdir else None, say=_say)
     return 0
 
 
@@ -165,9 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     batch.set_defaults(func=cmd_batch)
 
     bench = sub.add_parser("bench", help="benchmarks, each side by side with a reference in the same run")
-    bench.add_argument("what", choices=["ingest", "restock"],
-                       help="ingest: full orders ingestion vs pyarrow.csv.read_csv; restock: forecasting series/s vs statsmodels Holt-Winters")
-    bench.add_argument("--series", type=int, default=10_000, help="restock: synthetic daily series of 730 days (default 10,000)")
+    bench.add_argument("what", choices=["ingest", "forecast", "restock", "batch"],
+                       help="ingest: full orders ingestion vs pyarrow.csv.read_csv; forecast (alias restock): our forecasting "
+                            "pipeline (3-origin backtest + final 13-week forecast) vs per-series statsmodels ETS on a sample, extrapolated; "
+                            "batch: demo clients through the batch with 1 and 2 workers (speedup, overheads)")
+    bench.add_argument("--clients", type=int, default=20, help="batch: demo clients (default 20)")
+    bench.add_argument("--scale", type=float, default=0.02, help="batch: demo scale of each client (default 0.02)")
+    bench.add_argument("--series", type=int, default=10_000, help="forecast: synthetic daily series of 730 days (default 10,000)")
+    bench.add_argument("--ets-sample", type=int, default=40, help="forecast: series fitted by statsmodels ETS, then extrapolated (default 40)")
+    bench.add_argument("--threads", type=int, default=1, help="forecast: threads for our global model (default 1; 2 helps only on an idle 2-core machine)")
     bench.add_argument("--lines", type=int, default=3_000_000, help="order lines in the generated export (default 3M, ~1 GB)")
     bench.add_argument("--repeats", type=int, default=3, help="runs of each side; medians are reported (default 3)")
     bench.add_argument("--workdir", help="keep the generated export here and reuse it (default: a temp folder)")

@@ -94,6 +94,57 @@ def creator_lines(lang: str, creators: dict | None) -> list[str]:
     return summary_lines(creators, lang) if creators else []
 
 
+def next_actions(lang: str, found: dict[str, dict | None], alerts_limit: int = 3) -> list[str]:
+    """What to do next, gathered from the analyses: the most severe alerts' actions, orders to place, creators to act on."""
+    actions = []
+    alerts = [a for a in (found.get("alerts") or {}).get("alerts", []) if a["severity"] != "info"]
+    for a in alerts[:alerts_limit]:  # alerts.json is sorted most severe first
+        where = " / ".join(p for p in (a.get("market") or t("company", lang), a.get("subject") or "") if p)
+        actions.append(f"{where}: {a['action'][lang]}")
+    if restock := found.get("restock"):
+        s = restock["summary"]
+        if s["order_now"]:
+            actions.append(t("action_restock_order", lang, skus=s["order_now"],
+                             value=f"{restock['reporting_currency']} {s['order_value']:,.0f}"))
+        if s["stockout_risk"]:
+            actions.append(t("action_restock_risk", lang, skus=s["stockout_risk"]))
+    if creators := found.get("creators"):
+        recs, s = creators["summary"]["recommendations"], creators["summary"]
+        if recs.get("scale") or recs.get("drop") or recs.get("renegotiate"):
+            actions.append(t("action_creators", lang, scale=recs.get("scale", 0), renegotiate=recs.get("renegotiate", 0),
+                             drop=recs.get("drop", 0), flagged=s["fake_flagged"]))
+    return actions or [t("no_next_actions", lang)]
+
+
+def data_quality_lines(lang: str, folder: Path) -> list[str]:
+    """The footnote: every row accounted for, files that failed, and what the period's net figures exclude."""
+    lines = []
+    ingest_file, clean_file = folder / "ingest.json", folder / "clean.json"
+    if ingest_file.exists():
+        ingest = artifacts.read_json(ingest_file)
+        rows = ingest["row_accounting"]
+        total = lambda key: f"{sum(r[key] or 0 for r in rows):,.0f}"
+        lines.append(t("dq_rows", lang, files=len(rows), rows_in=total("rows_in"), kept=total("in_store"),
+                       quarantined=total("quarantined"), excluded=total("excluded"), unaccounted=total("unaccounted")))
+        if ingest["failed_files"]:
+            names = ", ".join(f["source_file"] for f in ingest["failed_files"][:5])
+            lines.append(t("dq_failed", lang, files=len(ingest["failed_files"]), names=names))
+        if ingest["quarantine"]:
+            top = max(ingest["quarantine"], key=lambda q: q["rows"])
+            lines.append(t("dq_quarantine_top", lang, column=top["column"], reason=top["reason"], rows=top["rows"],
+                           example=top["example"]))
+    if clean_file.exists():
+        exclusions = artifacts.read_json(clean_file)["exclusions"]
+        counted = sum(e["orders"] for e in exclusions if e["reason"] == "counted")
+        by_reason: dict[str, int] = {}
+        for e in exclusions:
+            if e["reason"] != "counted":
+                by_reason[e["reason"]] = by_reason.get(e["reason"], 0) + e["orders"]
+        excluded = ", ".join(f"{t(reason, lang)} {n:,}" for reason, n in sorted(by_reason.items())) or "–"
+        lines.append(t("dq_orders", lang, counted=f"{counted:,}", excluded=excluded))
+    return lines
+
+
 def review_sections(lang: str, found: dict[str, dict | None]) -> list[tuple[str, list[str]]]:
     """(heading key, sentences) of each analysis that ran, in the order the review report shows them."""
     sections = [("review_targets", target_lines(lang, found["targets"])),
@@ -121,6 +172,8 @@ def review_page_html(client: str, period: str) -> str:
              f"<h3>{esc(t('summary', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", [])) + "</ul>"]
     for key, lines in review_sections(lang, found):
         parts.append(f"<h3>{esc(t(key, lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in lines) + "</ul>")
+    parts.append(f"<h3>{esc(t('review_next_actions', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in next_actions(lang, found)) + "</ul>")
+    parts.append(f"<h3>{esc(t('review_data_quality', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in data_quality_lines(lang, folder)) + "</ul>")
     missing = missing_analyses(lang, found)
     if missing:
         parts.append(f"<h3>{esc(t('review_missing', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in missing) + "</ul>")

@@ -188,7 +188,7 @@ def write_alerts(ctx, alerts: list[dict], *, kinds: list[str] | tuple[str, ...] 
     path = alerts_path(ctx)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Health and targets may run concurrently (run --workers): read-merge-write under one lock.
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
+    with open(path.with_name("." + path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _merge_write(ctx, path, alerts, kinds, details)
 

@@ -37,8 +37,8 @@ class RestockOptions(_Strict):
     horizon_days: int = Field(default=91, ge=28, le=182, description="forecast and projection horizon")
     backtest_origins: int = Field(default=3, ge=2, le=12)
     backtest_spacing_days: int = Field(default=28, ge=7, le=91)
-    local_model_sample: int = Field(default=500, ge=0, description="series (the largest by recent units) on which the "
-                                    "per-series Holt-Winters is backtested; it can be chosen only for them")
+    local_model_sample: int = Field(default=40, ge=0, description="series (the largest by recent units) on which the "
+                                    "per-series Holt-Winters is backtested; it can be chosen only for them (each costs ~4 fits)")
     min_history_days: int = Field(default=56, ge=14, description="shorter series are flagged new and forecast from pooled estimates")
     default_lead_time_days: float = Field(default=30, gt=0, description="used where the stock plan gives none")
     warehouse_markets: dict[str, str] = Field(default_factory=dict, description="warehouse -> market where the SKU ID cannot tell")

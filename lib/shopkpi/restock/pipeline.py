@@ -16,7 +16,7 @@ from shopkpi.restock.options import RestockOptions, restock_options
 from shopkpi.restock.plan import (
     abc_xyz,
     build_plan,
-    demand_quantile,
+    demand_quantiles,
     load_stock_plan,
     weekly_cv,
 )
@@ -87,8 +87,8 @@ def run_restock(params, period_end: dt.date, origin: dt.date | None = None, opti
     forecasts = forecast_all(ctx, models, np.flatnonzero(meta["model"].isin(LOCAL_MODELS).to_numpy()))
     chosen = np.vstack([np.nan_to_num(forecasts[m][i]) for i, m in enumerate(meta["model"])]) if len(meta) else np.zeros((0, 0))
     var = error_variance(chosen, backtest.error_daily)
-    lower = np.vectorize(lambda m, v: demand_quantile(m, v, 0.1))(chosen, var) if chosen.size else chosen
-    upper = np.vectorize(lambda m, v: demand_quantile(m, v, 0.9))(chosen, var) if chosen.size else chosen
+    lower = demand_quantiles(chosen, var, 0.1) if chosen.size else chosen
+    upper = demand_quantiles(chosen, var, 0.9) if chosen.size else chosen
     panel.meta = meta
     plan, projections = build_plan(stock, meta, chosen, origin, backtest.error_total, options, params)
     notes = list(panel.notes)

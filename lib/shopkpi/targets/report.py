@@ -92,6 +92,15 @@ class TargetsReport:
                            needed=format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–"))
         return lines
 
+    @staticmethod
+    def _action(r, needed: str, lang: str) -> str:
+        """The corrective action: the daily amount still needed, or, when no daily amount applies, the gap."""
+        values = {"kpi": t(r.kpi, lang), "node": node_label(r.node, lang),
+                  "attainment": "–" if pd.isna(r.attainment) else f"{r.attainment:.0%}"}
+        if needed != "–":
+            return t("action_kpi_pace", lang, needed=needed, **values)
+        return t("action_kpi_ratio" if KPIS[r.kpi].ratio else "action_kpi_missed", lang, **values)
+
     def alerts(self) -> list[dict]:
         """KPI-pace alerts (company, market and team targets) in the alerts.json schema."""
         from shopkpi.health.alerts import make_alert
@@ -108,7 +117,7 @@ class TargetsReport:
                 status={"missed": "breach", "off_pace": "off_pace", "at_risk": "at_risk"}[r.status], comparator=">=",
                 period_start=r.period_start, period_end=r.period_end,
                 evidence={"as_of": str(r.as_of), "attainment": r.attainment, "elapsed_share": r.elapsed_share},
-                action={lang: t("action_kpi_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), needed=needed) for lang in ("en", "zh")},
+                action={lang: self._action(r, needed, lang) for lang in ("en", "zh")},
                 details={"target_source": r.source, "projection": r.projection, "projection_low": r.projection_low,
                          "projection_high": r.projection_high, "needed_per_day": r.needed_per_day},
             ))
