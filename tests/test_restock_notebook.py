@@ -8,19 +8,17 @@ import nbformat
 import pytest
 from openpyxl import load_workbook
 from shopkpi import paths
-from shopkpi.runner import execute
+from shopkpi.dictionary import t
 
 pytestmark = pytest.mark.notebook
 
 
 @pytest.fixture(scope="module")
-def restock_run(demo_run_session, tmp_path_factory):
-    from conftest import workspace_env
-
-    out = tmp_path_factory.mktemp("restock_nb") / "05_restock.ipynb"
-    with workspace_env(str(demo_run_session["root"])):
-        execute("05_restock", {"client": "demo", "period": demo_run_session["period"], "language": "en"}, out)
-    return out, demo_run_session
+def restock_run(demo_run_session):
+    """The pipeline's own 05_restock run (in the demo's language, zh)."""
+    result = next(r for r in demo_run_session["results"] if r.notebook == "05_restock")
+    assert result.status == "ok", result.error
+    return result.output, demo_run_session
 
 
 def test_notebook_runs_without_errors(restock_run):
@@ -28,8 +26,8 @@ def test_notebook_runs_without_errors(restock_run):
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
-    text = json.dumps(nb.cells)
-    assert "What to order now" in text and "Forecast accuracy in the backtest" in text
+    text = json.dumps(nb.cells, ensure_ascii=False)
+    assert t("restock_what_to_order", "zh") in text and t("restock_accuracy", "zh") in text
 
 
 def test_artifact_and_exports(restock_run, monkeypatch):
