@@ -48,6 +48,14 @@ def make_workspace(root: Path, clients=("demo",)) -> Path:
     return root
 
 
+def client_workspace(root: Path, client: str, extra_params: str = "") -> Path:
+    """A workspace with one client whose params are the demo's plus `extra_params` (YAML text appended)."""
+    make_workspace(root, clients=(client,))
+    path = root / "params" / f"{client}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + extra_params, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch) -> Path:
     """An empty workspace with params for clients demo and acme."""

@@ -8,12 +8,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from shopkpi import paths
 from shopkpi.ingest.pipeline import ingest, row_accounting
 from shopkpi.params import load_client_params
 from shopkpi.store import Store
 
-from conftest import make_workspace, SHARED_REAL, workspace_env
+from conftest import SHARED_REAL, client_workspace, workspace_env
 
 pytestmark = pytest.mark.realdata
 UCI = SHARED_REAL / "online_retail_uci" / "transactions_2010-12-01_to_2011-08-31.csv.gz"
@@ -35,10 +34,7 @@ sales_lines:
 
 @pytest.fixture(scope="module")
 def uci_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("uci_ws")
-    make_workspace(root, clients=("retail",))
-    params = root / "params" / "retail.yaml"
-    params.write_text(params.read_text(encoding="utf-8") + MAPPING, encoding="utf-8")
+    root = client_workspace(tmp_path_factory.mktemp("uci_ws"), "retail", MAPPING)
     with workspace_env(str(root)):
         report = ingest("retail", load_client_params("retail"), [UCI])
         yield report

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shopkpi import paths
 from shopkpi.ingest.importers import importer_for
 from shopkpi.ingest.pipeline import ingest, row_accounting
 from shopkpi.params import load_client_params

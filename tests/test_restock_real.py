@@ -18,7 +18,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_workspace, workspace_env
+from conftest import client_workspace, workspace_env
 # The importer's mapping of this file, and the skip (or CI failure) when ../shared is absent.
 from test_real_sales_lines import MAPPING, UCI
 
@@ -48,10 +48,7 @@ def uci(tmp_path_factory):
     from shopkpi.restock.options import restock_options
     from shopkpi.restock.pipeline import local_sample
 
-    root = tmp_path_factory.mktemp("uci_restock_ws")
-    make_workspace(root, clients=("retail",))
-    path = root / "params" / "retail.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + PARAMS, encoding="utf-8")
+    root = client_workspace(tmp_path_factory.mktemp("uci_restock_ws"), "retail", PARAMS)
     with workspace_env(str(root)):
         params = load_client_params("retail")
         ingest("retail", params, [UCI])
