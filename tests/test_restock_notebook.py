@@ -45,7 +45,7 @@ def test_artifact_and_exports(restock_run, monkeypatch):
         assert (art / rel).stat().st_size > 1000
     outputs = paths.period_outputs_dir("demo", run["period"])
     ws = load_workbook(outputs / payload["exports"]["xlsx"]).active
-    assert ws.max_row == len(payload["plan"]) + 1 and ws.cell(row=1, column=1).value == "Seller SKU"
+    assert ws.max_row == len(payload["plan"]) + 1 and ws.cell(row=1, column=1).value == t("restock_col_seller_sku", "zh")
     assert (outputs / payload["exports"]["csv"]).exists()
 
 
@@ -56,4 +56,4 @@ def test_dashboard_page_reads_only_the_artifact(restock_run, monkeypatch):
     monkeypatch.setenv(paths.WORKSPACE_ENV, str(run["root"]))
     page = restock_html("demo")
     assert 'data-page="restock"' in page and page.count("data:image/png;base64") == 3
-    assert "Restock forecast and purchase plan" in page
+    assert t("restock_title", "zh") in page
