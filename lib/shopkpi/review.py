@@ -51,6 +51,11 @@ def target_lines(lang: str, targets: dict | None) -> list[str]:
     return lines
 
 
+def _alert_where(alert: dict, lang: str) -> str:
+    """Where an alert applies: its market (or the company) and its subject, e.g. "UK / team:live"."""
+    return " / ".join(p for p in (alert.get("market") or t("company", lang), alert.get("subject") or "") if p)
+
+
 def alert_lines(lang: str, alerts: dict | None, limit: int = 8) -> list[str]:
     """Counts by severity, then the most severe alerts with the action each suggests."""
     if not alerts:
@@ -61,7 +66,7 @@ def alert_lines(lang: str, alerts: dict | None, limit: int = 8) -> list[str]:
     counts = {s: sum(a["severity"] == s for a in every) for s in SEVERITY_ORDER}
     lines = [t("alerts_summary", lang, critical=counts["critical"], warning=counts["warning"], info=counts["info"])]
     for a in [a for a in every if a["severity"] != "info"][:limit]:
-        where = " / ".join(p for p in (a.get("market") or t("company", lang), a.get("subject") or "") if p)
+        where = _alert_where(a, lang)
         lines.append(f"[{t('health_severity_' + a['severity'], lang)}] {where} · {t(a['metric'], lang)} ({a['period']}): {a['action'][lang]}")
     return lines
 
@@ -99,7 +104,7 @@ def next_actions(lang: str, found: dict[str, dict | None], alerts_limit: int = 3
     actions = []
     alerts = [a for a in (found.get("alerts") or {}).get("alerts", []) if a["severity"] != "info"]
     for a in alerts[:alerts_limit]:  # alerts.json is sorted most severe first
-        where = " / ".join(p for p in (a.get("market") or t("company", lang), a.get("subject") or "") if p)
+        where = _alert_where(a, lang)
         actions.append(f"{where}: {a['action'][lang]}")
     if restock := found.get("restock"):
         s = restock["summary"]
