@@ -29,6 +29,7 @@ def test_outputs_land_in_the_client_period_folder(demo_run):
     out = paths.period_outputs_dir("demo", demo_run["period"])
     for name in PIPELINE:
         assert (out / f"{name}.ipynb").exists() and (out / f"{name}.html").exists()
+    assert (out / f"dashboard_demo_{demo_run['period']}.html").exists()  # the pipeline writes the e-mail copy
     for artifact in ["ingest.json", "clean.json", "kpis.json", "figures/daily_net_gmv.png"]:
         assert (out / "artifacts" / artifact).exists(), artifact
 

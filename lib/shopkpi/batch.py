@@ -115,10 +115,10 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
         run.status = "ok" if ok else "failed"
         run.error = next((r.error for r in results if r.status != "ok"), "")
         row_counts = {t: e["rows"] for t, e in Store(client).manifest()["tables"].items()}
-        if ok:
-            from shopkpi.static_export import export_dashboard
+        from shopkpi.static_export import export_file
 
-            base["static_dashboard"] = export_dashboard(client, ctx.period.name).name
+        if ok and export_file(client, ctx.period.name).exists():
+            base["static_dashboard"] = export_file(client, ctx.period.name).name
         run.seconds = time.perf_counter() - started
         artifacts.write_json(manifest_path, {**base, "status": run.status, "row_counts": row_counts,
                                              "notebooks": run.notebooks, "seconds": round(run.seconds, 2),

@@ -62,10 +62,10 @@ def cmd_run(args) -> int:
     _say(f"\n{'notebook':<20} {'status':<8} {'seconds':>8}  error")
     for r in results:
         _say(f"{r.notebook:<20} {r.status:<8} {r.seconds:>8.1f}  {r.error}")
-    if any(r.notebook == "08_review_report" and r.status == "ok" for r in results):
-        from shopkpi.static_export import export_dashboard
+    from shopkpi.static_export import export_file
 
-        _say(f"static dashboard for e-mail: {export_dashboard(args.client, period)}")
+    if export_file(args.client, period).exists():
+        _say(f"static dashboard for e-mail: {export_file(args.client, period)}")
     _say(f"\noutputs: {out}")
     return 0 if all(r.status == "ok" for r in results) else 1
 

@@ -191,6 +191,10 @@ def run_pipeline(client: str, period: str = "", language: str = "", notebooks: l
         if number < BLOCKING_STAGES and any(r.status != "ok" for r in results):
             return ctx.period.name, results
     if REVIEW in wanted:
+        if any(r.notebook == REVIEW and r.status == "ok" for r in results):
+            from shopkpi.static_export import export_dashboard
+
+            export_dashboard(ctx.client, ctx.period.name)  # the e-mail copy of the dashboard, from the same artifacts
         for other in ctx.params.report.also_in:
             if other != ctx.language:
                 results.append(_run_one(REVIEW, {**parameters, "language": other}, out_dir, f".{other}", timeout, progress))
