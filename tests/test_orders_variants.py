@@ -105,3 +105,65 @@ def test_us_export_with_month_first_times(sea):
     assert first["order_amount"] == Decimal("29.96") and first["retail_delivery_fee"] == Decimal("0.00")
     assert first["paid_at"] == dt.datetime(2026, 11, 2, 18, 16, tzinfo=dt.timezone.utc)  # 10:16 AM in Los Angeles (UTC-8)
     assert str(first["paid_local_date"]) == "2026-11-02"
+
+
+VN_PARAMS = """client: vn
+display_name: VN test shop
+language: en
+reporting_currency: USD
+markets:
+  - {code: VN, currency: VND, timezone: Asia/Ho_Chi_Minh}
+fx:
+  - {currency: VND, from: 2025-01-01, rate: 0.0000394}
+"""
+
+
+def _vietnam_layout(rows):
+    """The VN variant: State/City/Zipcode become Province/District/Commune (address block of reference 1.2)."""
+    header = rows[0]
+    renamed = {"State": "Province", "City": "District", "Zipcode": "Commune"}
+    out = [[renamed.get(h, h) for h in header], rows[1]]
+    commune = header.index("Zipcode")
+    for row in rows[2:]:
+        row = list(row)
+        if row[commune]:
+            row[commune] = "Phường Bến Nghé"
+        out.append(row)
+    return out
+
+
+def test_vietnamese_export(workspace):
+    (workspace / "params" / "vn.yaml").write_text(VN_PARAMS, encoding="utf-8")
+    rows = _convert(_fixture_rows(), country="Việt Nam", money=lambda d: f"{int(d * 10000):,}₫".replace(",", "."),
+                    time_format=UK_TIME,
+                    status_map={"Completed": "Hoàn thành", "Canceled": "Đã hủy", "To ship": "Chờ giao hàng"})
+    file = _write(workspace / "vn_orders.csv", _vietnam_layout(rows))
+    [result] = ingest("vn", load_client_params("vn"), [file]).files
+    assert result.status == "ingested", result.message
+    # The same rows as the UK fixture: 4 kept, the Excel-mangled ID and the impossible date quarantined.
+    assert (result.rows_kept, result.rows_quarantined) == (4, 2)
+    lines = {(r["order_id"], r["sku_id"]): r for r in Store("vn").read("order_lines").to_pylist()}
+    first = lines[("576000000000000001", "1729000000000000001")]
+    # "299.600₫": dots group thousands in a currency without minor units.
+    assert first["order_amount"] == Decimal("299600") and first["currency"] == "VND" and first["market"] == "VN"
+    assert first["paid_at"] == dt.datetime(2026, 11, 2, 3, 16, tzinfo=dt.timezone.utc)  # 10:16 in Ho Chi Minh City (UTC+7)
+    statuses = dict(connect_clean("vn").execute("SELECT order_id, status_group FROM clean_orders").fetchall())
+    assert statuses["576000000000000001"] == "completed" and statuses["576000000000000002"] == "cancelled"
+    # The address block is not stored: no column holds the commune.
+    stored = Store("vn").read("order_lines").to_pylist()
+    assert not any("Bến Nghé" in str(v) for r in stored for v in r.values())
+    assert all(r["unaccounted"] == 0 for r in row_accounting("vn").to_pylist())
+
+
+@pytest.mark.parametrize("address_block", [
+    ["Country", "Province", "District", "Commune", "Detail Address"],                  # VN
+    ["Country", "Province", "Regency and City", "Districts", "Villages", "Zipcode"],   # ID
+    ["Country", "State", "City", "Zipcode", "Detail Address"],                         # UK/US
+])
+def test_address_blocks_of_every_market_map_without_collisions(address_block):
+    from shopkpi.ingest.headers import detect_kind
+
+    header = _fixture_rows()[0]
+    start, end = header.index("Country"), header.index("Detail Address") + 1
+    match = detect_kind(header[:start] + address_block + header[end:])
+    assert match.kind == "orders" and not match.duplicated
