@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import duckdb
 
+from shopkpi.ad_days import create_ad_days_view
 from shopkpi.dictionary import status_groups
+from shopkpi.params import load_client_params
 from shopkpi.store import Store
 
 # Checked in this order; a line takes the first reason that applies.
@@ -24,8 +26,13 @@ def _status_case() -> str:
 
 
 def connect_clean(client: str) -> duckdb.DuckDBPyConnection:
-    """DuckDB connection with the store's tables plus `clean_lines` and `clean_orders` views."""
-    con = Store(client).connect()
+    """DuckDB connection with the store's tables plus `clean_lines`, `clean_orders` and `ad_days` views."""
+    store = Store(client)
+    con = store.connect()
+    if store.has("ad_stats"):
+        create_ad_days_view(con, load_client_params(client))
+    if not store.has("order_lines"):
+        return con  # ads or content only so far: no order views to build
     con.execute(f"""
         CREATE VIEW clean_lines AS
         WITH lines AS (

@@ -34,10 +34,14 @@ class Market(_Strict):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     timezone: str
     shop_name: str = ""
+    ads_timezone: str | None = Field(default=None, description="the ad account's time zone if not the shop's; "
+                                     "its days are re-aligned to the shop's (an export that states its zone wins)")
 
-    @field_validator("timezone")
+    @field_validator("timezone", "ads_timezone")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

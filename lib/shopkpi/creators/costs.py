@@ -166,11 +166,12 @@ def lives_hosted(con: duckdb.DuckDBPyConnection, contracts: pd.DataFrame, window
 
 def ad_spend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[pd.DataFrame, dict[str, float]]:
     """Spark Ads spend on each creator's videos, from the handle in the ad name; and spend naming no creator."""
-    if not has_table(con, "ad_stats"):
+    if not has_table(con, "ad_days"):
         return pd.DataFrame(columns=KEY + ["ad_spend", "boosted_videos"]), {}
+    # ad_days: the ad account's days re-aligned to the shop's, like every other date in the window.
     ads = con.execute("""
         SELECT ad_name, market, sum(CAST(cost AS DOUBLE)) AS cost
-        FROM ad_stats WHERE report_date BETWEEN ? AND ? GROUP BY ALL
+        FROM ad_days WHERE report_date BETWEEN ? AND ? GROUP BY ALL
     """, [window.start, window.end]).df()
     found = ads["ad_name"].fillna("").str.extract(SPARK_AD_NAME)
     ads = pd.concat([ads, found], axis=1)
