@@ -2,7 +2,7 @@
 
 The report's days are the ad account's days, and the account's time zone may differ from the shop's.
 The day is stored as reported (`report_date`) with `ad_account_timezone` when the export states it;
-dates are never shifted into the shop's time zone on a guess.
+analyses read the `ad_days` view (shopkpi.ad_days), which re-aligns them to the shop's days.
 """
 
 from __future__ import annotations
