@@ -67,3 +67,32 @@ def test_periods():
     assert latest_complete_week_before(dt.date(2026, 11, 18)).name == "2026-W46"
     assert latest_complete_week_before(dt.date(2026, 11, 15)).name == "2026-W46"
     assert latest_complete_week_before(dt.date(2026, 11, 14)).name == "2026-W45"
+
+
+def _params_without_thb_rates(workspace, fx_rows: str):
+    file = workspace / "params" / "demo.yaml"
+    text = file.read_text(encoding="utf-8").replace(
+        "  - {currency: THB, from: 2025-01-01, rate: 0.0295}\n  - {currency: THB, from: 2026-01-01, rate: 0.0308}\n", "")
+    file.write_text(text + "fx_file: fx_rates.csv\n", encoding="utf-8")
+    (workspace / "params" / "fx_rates.csv").write_text(fx_rows, encoding="utf-8")
+
+
+def test_fx_file_adds_dated_rates(workspace):
+    _params_without_thb_rates(workspace, "currency,from,rate\nTHB,2025-01-01,0.0295\nTHB,2026-06-01,0.0311\n")
+    params = load_client_params("demo")
+    assert params.fx_rate("THB", dt.date(2026, 7, 1)) == (0.0311, dt.date(2026, 6, 1))
+    assert params.fx_rate("THB", dt.date(2026, 5, 31)) == (0.0295, dt.date(2025, 1, 1))
+    assert params.fx_rate("GBP", dt.date(2026, 3, 1))[0] == 1.33  # the rates in the YAML stay
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("currency,from,rate\nTHB,2025-01-01,0.0295\nTHB,2026-13-01,0.03\n", "row 3, column from"),
+    ("currency,from,rate\nTHB,2025-01-01,-1\n", "row 2, column rate"),
+    ("currency,from,rate\nthb,2025-01-01,0.03\n", "row 2, column currency"),
+    ("currency;from;rate\nTHB;2025-01-01;0.03\n", "row 1: expected the columns currency, from, rate"),
+])
+def test_bad_fx_file_names_file_row_and_column(workspace, rows, message):
+    _params_without_thb_rates(workspace, rows)
+    with pytest.raises(ParamsError) as err:
+        load_client_params("demo")
+    assert message in str(err.value) and "fx_rates.csv" in str(err.value)

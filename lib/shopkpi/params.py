@@ -100,6 +100,7 @@ class ClientParams(_Strict):
     targets: TargetsConfig = TargetsConfig()
     restock: RestockOptions = RestockOptions()
     targets_file: str | None = Field(default=None, description="a YAML of targets beside this file (params/...), merged into `targets`")
+    fx_file: str | None = Field(default=None, description="a CSV of rates beside this file (currency,from,rate), added to `fx`")
 
     @model_validator(mode="after")
     def _consistent(self) -> "ClientParams":
@@ -145,12 +146,7 @@ def _format_validation_error(source: Path, error: ValidationError) -> str:
 
 def _merge_targets_file(source: Path, raw: dict) -> dict:
     """`targets_file` (a sheet of targets kept apart from the client's settings): lists appended, keys added."""
-    name = str(raw["targets_file"])
-    file = (source.parent / name).resolve()
-    if source.parent.resolve() not in file.parents:
-        raise ParamsError(f"{source}: targets_file {name!r} must be a file inside {source.parent}")
-    if not file.exists():
-        raise ParamsError(f"{source}: targets_file {name!r} does not exist ({file})")
+    file = _inside(source, "targets_file", str(raw["targets_file"]))
     try:
         extra = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -168,6 +164,37 @@ def _merge_targets_file(source: Path, raw: dict) -> dict:
     return merged
 
 
+def _inside(source: Path, key: str, name: str) -> Path:
+    file = (source.parent / name).resolve()
+    if source.parent.resolve() not in file.parents:
+        raise ParamsError(f"{source}: {key} {name!r} must be a file inside {source.parent}")
+    if not file.exists():
+        raise ParamsError(f"{source}: {key} {name!r} does not exist ({file})")
+    return file
+
+
+def _read_fx_file(source: Path, name: str) -> list[dict]:
+    """`fx_file`: a dated rate table kept as a CSV (currency,from,rate), e.g. the finance team's monthly rates."""
+    import csv
+
+    file = _inside(source, "fx_file", name)
+    with open(file, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        if sorted(header) != ["currency", "from", "rate"]:
+            raise ParamsError(f"{file}, row 1: expected the columns currency, from, rate; found {', '.join(reader.fieldnames or []) or 'none'}")
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in row.items()}
+            try:
+                rows.append(FxRate.model_validate(row).model_dump(by_alias=True))
+            except ValidationError as exc:
+                item = exc.errors()[0]
+                column = "from" if item["loc"][0] == "valid_from" else item["loc"][0]
+                raise ParamsError(f"{file}, row {number}, column {column}: {item['msg']} (value {row.get(column)!r})") from None
+    return rows
+
+
 def load_client_params(client: str) -> ClientParams:
     """Read and validate params/<client>.yaml."""
     source = paths.params_file(client)
@@ -182,6 +209,8 @@ def load_client_params(client: str) -> ClientParams:
         raise ParamsError(f"{source}: expected a mapping of parameters, got {type(raw).__name__}")
     if raw.get("targets_file"):
         raw = {**raw, "targets": _merge_targets_file(source, raw)}
+    if raw.get("fx_file"):
+        raw = {**raw, "fx": list(raw.get("fx") or []) + _read_fx_file(source, str(raw["fx_file"]))}
     try:
         params = ClientParams.model_validate(raw)
     except ValidationError as exc:
