@@ -96,3 +96,14 @@ def test_bad_fx_file_names_file_row_and_column(workspace, rows, message):
     with pytest.raises(ParamsError) as err:
         load_client_params("demo")
     assert message in str(err.value) and "fx_rates.csv" in str(err.value)
+
+
+def test_people_in_a_market_the_client_lacks_fail_when_params_load(workspace):
+    file = workspace / "params" / "demo.yaml"
+    text = file.read_text(encoding="utf-8")
+    assert "people:" in text
+    file.write_text(text.replace("targets:\n", "targets:\n  shops: [{name: Luma US, market: US, files: ['us/*']}]\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"shops\[0\] \(Luma US\): market 'US' is not among the markets") as err:
+        load_client_params("demo")
+    assert str(file) in str(err.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -160,3 +161,243 @@ def test_targets_artifact_from_the_pipeline(demo_run):
     assert sorted(a["id"] for a in pace) == sorted(a["id"] for a in data["alerts"])
     for alert in pace:
         assert alert["severity"] in {"critical", "warning", "info"} and alert["action"]["en"] and alert["action"]["zh"]
+
+
+# --- Roles, the new KPIs and shops -------------------------------------------------------------------------------
+
+W46 = parse_period("2026-W46")
+
+
+def _demo_actuals(config=None, end=W46.end):
+    """The demo store's actuals with the demo's people (or `config`), and a connection for the hand calculations."""
+    from shopkpi.clean import connect_clean
+    from shopkpi.params import load_client_params
+    from shopkpi.report import register_fx
+    from shopkpi.targets.actuals import daily_actuals
+
+    params = load_client_params("demo")
+    con = connect_clean("demo")
+    register_fx(con, params)
+    return params, con, daily_actuals(con, end, config or params.targets)
+
+
+def _role_value(actuals, config, role, person, kpi, period=W46):
+    from shopkpi.targets.actuals import node_mask
+    from shopkpi.targets.progress import actual_value
+
+    return actual_value(actuals, kpi, period.start, period.end, node_mask(actuals, person=person, role=role, config=config))
+
+
+def _rate(params, currency, day=W46.end):
+    return params.fx_rate(currency, day)[0]
+
+
+def test_role_actuals_equal_a_hand_calculation_from_the_store(demo_store):
+    params, con, actuals = _demo_actuals()
+    config = params.targets
+    week = [W46.start, W46.end]
+    gbp = _rate(params, "GBP")  # one rate covers the week (in force since 2026-01-01)
+
+    # Video editor: the tagging sheet's Editor column joined to the Video Data rows (pandas, not our SQL).
+    vp = con.execute("SELECT * FROM video_products WHERE posted_local_date BETWEEN ? AND ?", week).df()
+    tags = con.execute("SELECT video_id, editor FROM content_tags").df()
+    mia = vp.merge(tags, on="video_id")
+    mia = mia[(mia["editor"] == "Mia") & (mia["market"] == "UK")]
+    assert _role_value(actuals, config, "video_editor", "Mia", "videos_posted") == mia["video_id"].nunique() > 0
+    assert _role_value(actuals, config, "video_editor", "Mia", "video_gmv") == pytest.approx(float(mia["gmv"].astype(float).sum()) * gbp)
+    assert _role_value(actuals, config, "video_editor", "Mia", "content_cvr") == pytest.approx(mia["orders"].sum() / mia["product_clicks"].sum())
+    once = mia.sort_values("export_as_of", ascending=False).drop_duplicates("video_id")
+    assert _role_value(actuals, config, "video_editor", "Mia", "watch_hours") == pytest.approx(
+        (once["views"] * once["avg_watch_time_s"]).sum() / 3600)
+
+    # Ad buyer: campaigns named UK_* (Sam's pattern) in the Ads Manager rows.
+    ads = con.execute("SELECT campaign_name, cost, complete_payment_value FROM ad_stats WHERE report_date BETWEEN ? AND ?", week).df()
+    sam = ads[ads["campaign_name"].str.lower().str.startswith("uk_")]
+    assert len(sam) and _role_value(actuals, config, "ad_buyer", "Sam", "ad_spend") == pytest.approx(float(sam["cost"].astype(float).sum()) * gbp)
+    assert _role_value(actuals, config, "ad_buyer", "Sam", "roas") == pytest.approx(
+        float(sam["complete_payment_value"].astype(float).sum()) / float(sam["cost"].astype(float).sum()))
+
+    # Operator: the whole UK shop's net GMV and orders, summed straight from the clean orders.
+    net, orders = con.execute("""SELECT sum(order_amount - coalesce(order_refund_amount, 0)), count(*) FROM clean_orders
+                                 WHERE market = 'UK' AND exclusion_reason IS NULL AND paid_local_date BETWEEN ? AND ?""", week).fetchone()
+    assert _role_value(actuals, config, "operator", "Lin", "gmv_net") == pytest.approx(float(net) * gbp)
+    assert _role_value(actuals, config, "operator", "Lin", "orders") == orders
+
+    # LIVE host: the sessions of the host's handle.
+    live = con.execute("SELECT * FROM live_sessions WHERE creator = 'lumahome.uk' AND started_local_date BETWEEN ? AND ?", week).df()
+    assert _role_value(actuals, config, "live_host", "lumahome.uk", "live_hours") == pytest.approx(live["duration_s"].sum() / 3600)
+    assert _role_value(actuals, config, "live_host", "lumahome.uk", "watch_hours") == pytest.approx(
+        (live["viewers"] * live["avg_view_duration_s"]).sum() / 3600)
+
+
+def test_company_watch_hours_and_content_cvr_add_videos_and_live(demo_store):
+    from shopkpi.targets.progress import actual_value
+
+    params, con, actuals = _demo_actuals()
+    week = [W46.start, W46.end]
+    vp = con.execute("SELECT * FROM video_products WHERE posted_local_date BETWEEN ? AND ?", week).df()
+    live = con.execute("SELECT * FROM live_sessions WHERE started_local_date BETWEEN ? AND ?", week).df()
+    once = vp.sort_values("export_as_of", ascending=False).drop_duplicates(["video_id", "currency"])
+    hours = ((once["views"] * once["avg_watch_time_s"]).sum() + (live["viewers"] * live["avg_view_duration_s"]).sum()) / 3600
+    everything = pd.Series(True, index=actuals.index)
+    assert actual_value(actuals, "watch_hours", W46.start, W46.end, everything) == pytest.approx(hours)
+    cvr = (vp["orders"].sum() + live["orders"].sum()) / (vp["product_clicks"].sum() + live["product_clicks"].sum())
+    assert actual_value(actuals, "content_cvr", W46.start, W46.end, everything) == pytest.approx(cvr)
+    # Crediting rows to people never adds to the company: the role rows are the team rows, not copies.
+    assert actual_value(actuals, "videos_posted", W46.start, W46.end, everything) == once["video_id"].nunique()
+
+
+def test_leaderboards_per_role_score_with_the_points_rules(demo_store):
+    from shopkpi.targets.progress import evaluate
+    from shopkpi.targets.scorecard import BOARDS, leaderboard
+
+    params, _, actuals = _demo_actuals()
+    config = params.targets
+    month = parse_period("2026-11")
+    evaluated = evaluate(config, actuals, W46)
+    boards = {b: leaderboard(actuals, evaluated, config, W46, b) for b in BOARDS}
+    assert set(boards) == {"creators", "operator", "video_editor", "live_host", "ad_buyer"}
+    editors = boards["video_editor"].set_index("person")
+    assert set(editors.index) == {"Mia", "Tom", "Ploy", "Nat", "Fah"}
+    for name, row in editors.iterrows():
+        assert row["videos_posted"] == _role_value(actuals, config, "video_editor", name, "videos_posted")
+        met = int(((evaluated["role"] == "video_editor") & (evaluated["person"] == name) & (evaluated["attainment"] >= 1)).sum())
+        assert row["points"] == pytest.approx(config.points.video_posted * row["videos_posted"] + config.points.attainment_bonus * met)
+    assert list(boards["video_editor"]["rank"]) == list(range(1, len(editors) + 1))
+    assert boards["video_editor"]["points"].is_monotonic_decreasing
+    assert set(boards["operator"]["person"]) == {"Lin", "Arthit"} and set(boards["ad_buyer"]["person"]) == {"Sam", "Kan"}
+    ops = boards["operator"].set_index("person")
+    assert ops.loc["Lin", "gmv_net"] == pytest.approx(_role_value(actuals, config, "operator", "Lin", "gmv_net"))
+    # Person targets of a role appear on that role's board; the month's Mia target is one of them.
+    mia = evaluated[(evaluated["role"] == "video_editor") & (evaluated["person"] == "Mia") & (evaluated["period"] == month.name)]
+    assert len(mia) == 1 and editors.loc["Mia", "targets"] == 1
+    # Sam's ROAS target is judged on his campaigns only, not on the UK ads team.
+    sam = evaluated[(evaluated["role"] == "ad_buyer") & (evaluated["person"] == "Sam")].iloc[0]
+    month_to_date = SimpleNamespace(start=month.start, end=W46.end)
+    assert sam["actual"] == pytest.approx(_role_value(actuals, config, "ad_buyer", "Sam", "roas", period=month_to_date))
+
+
+def test_shops_of_a_market_are_told_apart_by_their_files(demo_store):
+    """Shops declared by file patterns: each shop's net GMV is that of the orders whose export file is its own.
+
+    The demo has one shop per market, so its order exports are split here by name only to exercise the mechanism.
+    """
+    from shopkpi.targets.progress import actual_value
+
+    params, con, _ = _demo_actuals()
+    shops = [{"name": "Recent", "market": "UK", "files": ["UK/orders/All order-2026-1*"]},
+             {"name": "Old", "market": "UK", "files": ["UK/orders/All order-2025-*"]}]
+    config = TargetsConfig(shops=shops, items=[TargetItem(period="2026-W46", kpi="gmv_net", market="UK", shop="Recent", value=1)])
+    _, _, actuals = _demo_actuals(config)
+    orders = con.execute("""
+        SELECT o.order_id, o.paid_local_date, (o.order_amount - coalesce(o.order_refund_amount, 0)) * fx.rate AS net
+        FROM clean_orders o ASOF JOIN fx ON o.currency = fx.currency AND o.paid_local_date >= fx.valid_from
+        WHERE o.market = 'UK' AND o.exclusion_reason IS NULL AND o.paid_local_date <= ?""", [W46.end]).df()
+    file_of = con.execute("SELECT order_id, source_file FROM clean_lines WHERE market = 'UK'").df().groupby("order_id")["source_file"].min()
+    orders["file"] = orders["order_id"].map(file_of)
+    by_shop = {"Recent": orders["file"].str.startswith("UK/orders/All order-2026-1"),
+               "Old": orders["file"].str.startswith("UK/orders/All order-2025-")}
+    by_shop[""] = ~(by_shop["Recent"] | by_shop["Old"])
+    uk = actuals[(actuals["market"] == "UK") & (actuals["kpi"] == "gmv_net")]
+    for shop, mine in by_shop.items():
+        assert mine.any() and uk.loc[uk["shop"] == shop, "num"].sum() == pytest.approx(float(orders.loc[mine, "net"].sum()))
+    ev = evaluate(config, actuals, W46)
+    shop_row = ev[ev["level"] == "shop"].iloc[0]
+    assert shop_row["node"] == "UK / Recent"
+    in_week = pd.to_datetime(orders["paid_local_date"]).dt.date.between(W46.start, W46.end) & by_shop["Recent"]
+    assert shop_row["actual"] == pytest.approx(float(orders.loc[in_week, "net"].sum()))
+    assert actual_value(actuals, "gmv_net", W46.start, W46.end, actuals["market"] == "UK") >= shop_row["actual"]
+
+
+def test_patterns_claimed_twice_are_refused():
+    import duckdb
+
+    from shopkpi.targets.actuals import campaign_owners, file_shops
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE ad_stats AS SELECT 'UK' AS market, 'UK_SparkAds_2026Q4_Creators' AS campaign_name, 'UK/ads/a.csv' AS source_file")
+    config = TargetsConfig(people=[{"name": "Sam", "role": "ad_buyer", "campaigns": ["uk_*"]},
+                                   {"name": "Jo", "role": "ad_buyer", "campaigns": ["*_Creators"]}])
+    with pytest.raises(ParamsError, match=r"UK_SparkAds_2026Q4_Creators.*several ad buyers \['Sam', 'Jo'\]"):
+        campaign_owners(con, config)
+    shops = TargetsConfig(shops=[{"name": "A", "market": "UK", "files": ["UK/*"]}, {"name": "B", "market": "UK", "files": ["*.csv"]}])
+    with pytest.raises(ParamsError, match=r"UK/ads/a.csv.*several shops \['A', 'B'\]"):
+        file_shops(con, {"ad_stats": {"market", "source_file"}}, shops)
+
+
+@pytest.mark.parametrize("targets, message", [
+    ({"people": [{"name": "Lin", "role": "operator"}]}, "operator 'Lin' needs `markets`"),
+    ({"people": [{"name": "Sam", "role": "ad_buyer"}]}, "ad buyer 'Sam' needs `campaigns`"),
+    ({"people": [{"name": "Mia", "role": "video_editor", "campaigns": ["UK_*"]}]}, "`campaigns` is for role ad_buyer"),
+    ({"people": [{"name": "Lin", "role": "cook", "markets": ["UK"]}]}, "'operator', 'video_editor', 'live_host' or 'ad_buyer'"),
+    ({"people": [{"name": "Sam", "role": "ad_buyer", "campaigns": ["UK_*"]}],
+      "items": [{"period": "2026-11", "kpi": "roas", "role": "ad_buyer", "person": "Kim", "value": 3}]},
+     "'Kim' is not declared as ad_buyer in `people` (known: ['Sam'])"),
+    ({"items": [{"period": "2026-11", "kpi": "gmv_net", "role": "operator", "value": 3}]}, "role operator has nobody in `people`"),
+    ({"items": [{"period": "2026-11", "kpi": "roas", "market": "UK", "team": "ads", "role": "ad_buyer", "value": 3}]},
+     "a team or a role, not both"),
+    ({"items": [{"period": "2026-11", "kpi": "gmv_net", "market": "UK", "shop": "North", "value": 3}]},
+     "shop 'North' of UK is not in `shops`"),
+    ({"shops": [{"name": "North", "market": "UK", "files": []}]}, "at least 1 item"),
+])
+def test_bad_people_and_shops_are_refused_with_the_field(workspace, targets, message):
+    import yaml
+
+    from shopkpi.params import load_client_params
+
+    file = workspace / "params" / "demo.yaml"
+    raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    raw.pop("targets_file")
+    raw["targets"] = {"stage": "growth", **targets}
+    file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_client_params("demo")
+    assert message in str(info.value) and "targets" in str(info.value) and str(file) in str(info.value)
+
+
+def test_people_markets_and_role_kpis_are_checked():
+    from shopkpi.targets.catalogue import check_kpi
+
+    config = TargetsConfig(people=[{"name": "Lin", "role": "operator", "markets": ["US"]}])
+    with pytest.raises(ValueError, match=r"people\[0\] \(Lin\): market\(s\) \['US'\] are not among the markets \['UK', 'TH'\]"):
+        config.check_markets(["UK", "TH"])
+    with pytest.raises(ParamsError, match="live_hours is not a KPI of role 'video_editor'.*live_host"):
+        check_kpi("live_hours", "person", None, "video_editor")
+    assert check_kpi("content_cvr", "role", None, "operator").ratio  # an operator carries every market KPI
+    assert check_kpi("gmv_net", "shop", None).money
+
+
+def test_role_targets_without_a_person_cover_everyone_credited_in_the_role():
+    rows = [(dt.date(2026, 11, 2), "UK", "creators", "ana", "videos_posted", 3.0, None),
+            (dt.date(2026, 11, 2), "UK", "creators", "bo", "videos_posted", 2.0, None)]
+    actuals = _actuals(rows).assign(shop="", owner=["Mia", ""])
+    config = TargetsConfig(items=[TargetItem(period="2026-11", kpi="videos_posted", role="video_editor", value=4),
+                                  TargetItem(period="2026-11", kpi="videos_posted", role="video_editor", person="Mia", value=4),
+                                  TargetItem(period="2026-11", kpi="videos_posted", value=4)])
+    ev = evaluate(config, actuals, W46).set_index("node")
+    assert ev.loc["video_editor", "actual"] == 3 and ev.loc["video_editor / Mia", "actual"] == 3
+    assert ev.loc["company", "actual"] == 5  # bo's video has no editor: the company counts it, the role does not
+    assert list(bottom_up_gaps(ev.reset_index()).query("node == 'video_editor'")["gap"]) == [0.0]
+
+
+def test_cold_start_template_has_daily_watch_time():
+    from shopkpi.targets.progress import _template_items
+
+    config = TargetsConfig(stage="cold_start")
+    items = {(i.period, i.kpi): i.value for i in _template_items(config, [W46, parse_period("2026-11")])}
+    assert items[("2026-W46", "watch_hours")] == 70 and items[("2026-11", "watch_hours")] == 300
+    assert items[("2026-W46", "orders")] == 1 and items[("2026-11", "new_creators")] == 10
+
+
+@pytest.mark.parametrize("key", ["content_cvr", "watch_hours", "video_gmv", "node_operator", "node_video_editor",
+                                 "node_live_host", "node_ad_buyer", "leaderboard_operator", "leaderboard_video_editor",
+                                 "leaderboard_live_host", "leaderboard_ad_buyer", "people_roles", "review_role_leader"])
+def test_new_labels_exist_in_both_languages(key):
+    from shopkpi.dictionary import metrics, t
+
+    zh, en = t(key, "zh"), t(key, "en")
+    assert zh and en and zh != en
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh)  # Chinese, not the English copied
+    if key in metrics():
+        definition = metrics()[key]["definition"]
+        assert definition["en"] and any("\u4e00" <= ch <= "\u9fff" for ch in definition["zh"])

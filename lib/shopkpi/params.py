@@ -117,6 +117,7 @@ class ClientParams(_Strict):
         strays = sorted({i.market for i in self.targets.items if i.market} - set(codes))
         if strays:
             raise ValueError(f"targets: market(s) {strays} are not among the markets {codes}")
+        self.targets.check_markets(codes)  # people's and shops' markets: fail when the params load, not mid-report
         return self
 
     def market(self, code: str) -> Market:

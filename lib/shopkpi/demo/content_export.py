@@ -28,7 +28,10 @@ LIVE_HEADER = ["Creator", "LIVE ID", "LIVE title", "Start time", "Duration", "At
                "Avg. viewing duration per viewer", "Product impressions", "Product clicks", "CTR", "CTOR",
                "New followers", "Likes", "Comments", "Shares"]
 TAG_HEADER = ["Video ID", "Hook type", "Script structure", "BGM/sound", "Format", "Presenter", "Language",
-              "Experiment", "Tagged by"]
+              "Experiment", "Tagged by", "Editor"]
+# The agency's video editors per market. A video's editor follows from its index (no draw from the generator's
+# streams, so adding the column changes no other generated value); every fifth video came from the creator as is.
+EDITORS = {"UK": ("Mia", "Tom"), "TH": ("Ploy", "Nat", "Fah")}
 TAG_FEATURES = [("Hook type", "hook"), ("Script structure", "script"), ("BGM/sound", "bgm"), ("Format", "format"),
                 ("Presenter", "presenter"), ("Language", "language")]
 
@@ -218,18 +221,25 @@ def _messy(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def video_editors(videos: pd.DataFrame) -> list[str | None]:
+    """Each video's editor, derived from its index and market only; None for videos not edited in-house."""
+    return [None if idx % 5 == 4 else EDITORS[market][idx % len(EDITORS[market])]
+            for idx, market in zip(videos["video_idx"].tolist(), videos["market"].tolist())]
+
+
 def write_tagging_sheet(root: Path, rng: np.random.Generator, vs: VideoSet, fixed_time: dt.datetime) -> dict[str, int]:
     v = vs.videos.sort_values("post_ts")
     rows: list[list[Any]] = [TAG_HEADER]
     cols = {label: _messy(rng, v[feature].to_numpy()) for label, feature in TAG_FEATURES}
     taggers = np.array(["AL", "MK", "PS", "JT", "NW"], dtype=object)[rng.integers(0, 5, size=len(v))]
     exp = v["experiment"].to_numpy()
+    editors = video_editors(v)
     for i in range(len(v)):
         rows.append([v["video_id"].iloc[i]] + [cols[label][i] for label, _ in TAG_FEATURES]
-                    + [exp[i] if exp[i] else None, taggers[i]])
+                    + [exp[i] if exp[i] else None, taggers[i], editors[i]])
     rel = "content/content_tagging.xlsx"
     write_xlsx(root / rel, [("Tags", rows)], fixed_time=fixed_time,
-               column_widths={"A": 22, "B": 14, "C": 18, "D": 18, "E": 14, "F": 12, "G": 10, "H": 18})
+               column_widths={"A": 22, "B": 14, "C": 18, "D": 18, "E": 14, "F": 12, "G": 10, "H": 18, "J": 10})
     return {rel: len(rows) - 1}
 
 
@@ -269,5 +279,5 @@ def write_comments(root: Path, rng: np.random.Generator, vs: VideoSet, rows: pd.
     return {rel: write_csv(root / rel, list(frame.columns), frame, encoding="utf-8-sig")}, sorted(set(out_v))
 
 
-__all__ = ["video_metrics", "write_video_files", "live_metrics", "write_live_files", "write_tagging_sheet",
+__all__ = ["video_metrics", "write_video_files", "live_metrics", "write_live_files", "write_tagging_sheet", "video_editors",
            "write_follower_snapshots", "write_comments"]

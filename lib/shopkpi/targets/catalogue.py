@@ -19,8 +19,14 @@ class Kpi:
     money: bool = False
     levels: tuple[str, ...] = ("company", "market")
     teams: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # besides the operator, who may carry every market-level KPI of their markets
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles + (("operator",) if "market" in self.levels else ())
 
 
+PEOPLE = ("company", "market", "team", "person")
 KPIS = {k.key: k for k in [
     Kpi("gmv_net", money=True),
     Kpi("gmv_gross", money=True),
@@ -28,21 +34,32 @@ KPIS = {k.key: k for k in [
     Kpi("units"),
     Kpi("aov", ratio=True, money=True),
     Kpi("content_gmv_share", ratio=True),
-    Kpi("creator_gmv", money=True, levels=("company", "market", "team", "person"), teams=("creators",)),
-    Kpi("videos_posted", levels=("company", "market", "team", "person"), teams=("creators",)),
+    Kpi("content_cvr", ratio=True, levels=PEOPLE, teams=("creators", "live"), roles=("video_editor", "live_host")),
+    Kpi("watch_hours", levels=PEOPLE, teams=("creators", "live"), roles=("video_editor", "live_host")),
+    Kpi("creator_gmv", money=True, levels=PEOPLE, teams=("creators",)),
+    Kpi("video_gmv", money=True, levels=PEOPLE, teams=("creators",), roles=("video_editor",)),
+    Kpi("videos_posted", levels=PEOPLE, teams=("creators",), roles=("video_editor",)),
     Kpi("new_creators", levels=("company", "market", "team"), teams=("creators",)),
-    Kpi("live_hours", levels=("company", "market", "team", "person"), teams=("live",)),
-    Kpi("live_gmv", money=True, levels=("company", "market", "team", "person"), teams=("live",)),
-    Kpi("ad_spend", money=True, levels=("company", "market", "team"), teams=("ads",)),
-    Kpi("roas", ratio=True, levels=("company", "market", "team"), teams=("ads",)),
+    Kpi("live_hours", levels=PEOPLE, teams=("live",), roles=("live_host",)),
+    Kpi("live_gmv", money=True, levels=PEOPLE, teams=("live",), roles=("live_host",)),
+    Kpi("ad_spend", money=True, levels=("company", "market", "team"), teams=("ads",), roles=("ad_buyer",)),
+    Kpi("roas", ratio=True, levels=("company", "market", "team"), teams=("ads",), roles=("ad_buyer",)),
 ]}
+PERCENT_KPIS = ("content_gmv_share", "content_cvr")
+HOURS_KPIS = ("live_hours",)  # shown with two decimals; watch hours run to thousands and are shown whole
 
 
-def check_kpi(key: str, level: str, team: str | None) -> Kpi:
+def check_kpi(key: str, level: str, team: str | None, role: str | None = None) -> Kpi:
+    """A KPI a target may name at its level: a shop carries its market's KPIs, a role (and its people) the role's."""
     kpi = KPIS.get(key)
     if kpi is None:
         raise ParamsError(f"targets: unknown KPI {key!r}; known: {', '.join(KPIS)}")
-    if level not in kpi.levels:
+    if role:
+        if role not in kpi.all_roles:
+            holders = ", ".join(r for r in ("operator", "video_editor", "live_host", "ad_buyer") if r in kpi.all_roles)
+            raise ParamsError(f"targets: {key} is not a KPI of role {role!r} (roles: {holders or 'none'})")
+        return kpi
+    if level not in kpi.levels and not (level == "shop" and "market" in kpi.levels):
         raise ParamsError(f"targets: {key} cannot be set at {level} level (only {', '.join(kpi.levels)})")
     if team and team not in kpi.teams:
         raise ParamsError(f"targets: {key} is not a KPI of team {team!r} (teams: {', '.join(kpi.teams) or 'none'})")
@@ -53,16 +70,22 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+NODE_WORDS = ("creators", "live", "ads", "operator", "video_editor", "live_host", "ad_buyer")
+
+
 def node_label(node: str, language: str) -> str:
-    return t("company", language) if node == "company" else node
+    """A node path in the report language: "UK / video_editor / Mia" -> "UK / 剪辑师 / Mia"."""
+    if node == "company":
+        return t("company", language)
+    return " / ".join(t(f"node_{part}", language) if part in NODE_WORDS else part for part in node.split(" / "))
 
 
 def format_value(kpi: str, value) -> str:
     if _missing(value):
         return "–"
-    if kpi == "content_gmv_share":
+    if kpi in PERCENT_KPIS:
         return f"{value:.1%}"
-    if KPIS[kpi].ratio or kpi == "live_hours":
+    if KPIS[kpi].ratio or kpi in HOURS_KPIS:
         return f"{value:,.2f}"
     return f"{value:,.0f}"
 

@@ -6,7 +6,7 @@ import html
 
 from shopkpi.dashboard import STYLE, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
-from shopkpi.targets.catalogue import format_value
+from shopkpi.targets.catalogue import format_value, node_label
 
 STATUS_CLASS = {"met": "up", "on_track": "up", "off_pace": "down", "missed": "down", "behind": "down"}
 
@@ -19,7 +19,7 @@ def targets_page_html(client: str, period: str, market: str = "") -> str:
     lang, esc = k["language"], html.escape
     rows = []
     for r in (r for r in k["targets"] if r["level"] != "person" and (not market or r.get("market") == market)):
-        node = t("company", lang) if r["node"] == "company" else r["node"]
+        node = node_label(r["node"], lang)
         attainment = "–" if r["attainment"] is None else f"{r['attainment']:.0%}"
         rows.append(f'<tr data-target-kpi="{esc(r["kpi"])}"><td>{esc(r["period"])}</td><td>{esc(t(r["kpi"], lang))}</td><td>{esc(node)}</td>'
                     f'<td>{format_value(r["kpi"], r["target"])}</td><td>{format_value(r["kpi"], r["actual"])}</td><td>{attainment}</td>'

@@ -11,9 +11,11 @@ import pandas as pd
 import yaml
 
 from shopkpi.periods import Period, parse_period
-from shopkpi.targets.actuals import node_mask
+from shopkpi.targets.actuals import node_mask, with_node_columns
 from shopkpi.targets.catalogue import KPIS, check_kpi
-from shopkpi.targets.config import TargetItem, TargetsConfig
+from shopkpi.targets.config import DECLARED_ROLES, TargetItem, TargetsConfig
+
+NODE_FIELDS = ("market", "shop", "team", "role", "person")
 
 Z95 = 1.959964
 
@@ -24,11 +26,17 @@ def stage_templates() -> dict:
 
 
 def _level(item) -> str:
-    return "person" if item.person else "team" if item.team else "market" if item.market else "company"
+    return ("person" if item.person else "role" if item.role else "team" if item.team else "shop" if item.shop
+            else "market" if item.market else "company")
 
 
-def node_name(market: str | None, team: str | None, person: str | None) -> str:
-    return " / ".join(part for part in (market or "", team or "", person or "") if part) or "company"
+def node_name(market: str | None, team: str | None, person: str | None, shop: str | None = None,
+              role: str | None = None) -> str:
+    return " / ".join(part for part in (market, shop, team or role, person) if part) or "company"
+
+
+def item_mask(actuals: pd.DataFrame, item, config: TargetsConfig) -> pd.Series:
+    return node_mask(actuals, item.market, item.team, item.person, shop=item.shop, role=item.role, config=config)
 
 
 def _sum(actuals: pd.DataFrame, kpi: str, start: dt.date, end: dt.date, mask: pd.Series) -> tuple[float, float]:
@@ -89,8 +97,9 @@ def _template_items(config: TargetsConfig, periods: list[Period]) -> list[Target
     if not config.stage:
         return []
     template = stage_templates()[config.stage]["targets"]
-    return [TargetItem(period=p.name, kpi=entry["kpi"], value=entry["value"])
-            for p in periods for entry in template if entry["per"] in (p.kind, "any")]
+    # `per: day` is a daily amount (e.g. watch hours a day): the period's target is that amount times its days.
+    return [TargetItem(period=p.name, kpi=entry["kpi"], value=entry["value"] * (p.days if entry["per"] == "day" else 1))
+            for p in periods for entry in template if entry["per"] in (p.kind, "any", "day")]
 
 
 def _reference_window(period: Period, as_of: dt.date, first_day: dt.date) -> tuple[dt.date, dt.date]:
@@ -105,36 +114,54 @@ def _reference_window(period: Period, as_of: dt.date, first_day: dt.date) -> tup
     return end - dt.timedelta(days=27), end
 
 
+def _children(rule, config: TargetsConfig, actuals: pd.DataFrame) -> list[tuple[dict, pd.Series]]:
+    """A split's children: each node and the rows under it."""
+    blank = dict.fromkeys(NODE_FIELDS)
+    if rule.to == "market":
+        return [({**blank, "market": m}, actuals["market"] == m) for m in sorted(actuals["market"].dropna().unique())]
+    if rule.to == "shop":
+        return [({**blank, "market": rule.market, "shop": s.name}, (actuals["market"] == rule.market) & (actuals["shop"] == s.name))
+                for s in config.shops if s.market == rule.market]
+    parent = node_mask(actuals, rule.market, rule.team, None, role=rule.role, config=config)
+    if rule.role in DECLARED_ROLES:
+        names = [p.name for p in config.role_people(rule.role) if not rule.market or rule.role != "operator"
+                 or rule.market in p.markets]
+    else:
+        names = sorted(set(actuals.loc[parent, "owner" if rule.role else "person"]) - {""})
+    return [({**blank, "market": rule.market, "team": rule.team, "role": rule.role, "person": name},
+             node_mask(actuals, rule.market, rule.team, name, role=rule.role, config=config)) for name in names]
+
+
 def top_down_items(config: TargetsConfig, explicit: list[TargetItem], actuals: pd.DataFrame, as_of: dt.date) -> list[dict]:
     """Children targets from each split rule: the parent's value times the child's historical share."""
     out = []
+    actuals = with_node_columns(actuals)
     first_day = actuals["day"].min()
     for rule in config.split:
-        parent = next((i for i in explicit if i.period == rule.period and i.kpi == rule.kpi and i.market == rule.market
-                       and i.team == (rule.team if rule.to == "person" else None) and i.person is None), None)
+        to_person = rule.to == "person"
+        parent = next((i for i in explicit if i.period == rule.period and i.kpi == rule.kpi
+                       and i.market == (rule.market if rule.to != "market" else None) and i.shop is None
+                       and i.team == (rule.team if to_person else None) and i.role == (rule.role if to_person else None)
+                       and i.person is None), None)
         if parent is None:
             continue
         period = parse_period(rule.period)
         start, end = _reference_window(period, as_of, first_day)
-        rows = actuals[(actuals["kpi"] == rule.kpi) & (actuals["day"] >= start) & (actuals["day"] <= end)]
-        if rule.to == "market":
-            shares = rows.groupby("market")["num"].sum()
-        else:
-            rows = rows[(rows["market"] == rule.market) & (rows["team"] == rule.team)]
-            shares = rows.groupby("person")["num"].sum()
+        window = (actuals["kpi"] == rule.kpi) & (actuals["day"] >= start) & (actuals["day"] <= end)
+        children = _children(rule, config, actuals)
+        shares = pd.Series([float(actuals.loc[window & mask, "num"].sum()) for _, mask in children], dtype=float)
         shares = shares[shares > 0]
         if shares.sum() <= 0:
             continue
-        for child, value in (shares / shares.sum()).items():
-            node = {"market": child, "team": None, "person": None} if rule.to == "market" else \
-                {"market": rule.market, "team": rule.team, "person": child}
-            out.append({"period": rule.period, "kpi": rule.kpi, "value": parent.value * value, **node,
+        for i, value in (shares / shares.sum()).items():
+            out.append({"period": rule.period, "kpi": rule.kpi, "value": parent.value * value, **children[i][0],
                         "source": "top_down", "basis": f"{start}..{end}"})
     return out
 
 
 def evaluate(config: TargetsConfig, actuals: pd.DataFrame, report_period: Period) -> pd.DataFrame:
     """Every target whose period overlaps the report period, evaluated as of the report period's end."""
+    actuals = with_node_columns(actuals)
     as_of = report_period.end
     last_data = actuals["day"].max()
     as_of = min(as_of, last_data) if last_data is not None else as_of
@@ -142,22 +169,26 @@ def evaluate(config: TargetsConfig, actuals: pd.DataFrame, report_period: Period
                    and parse_period(i.period).end >= report_period.start]
     periods = sorted({parse_period(i.period) for i in overlapping} | {report_period})
     rows = [dict(i.model_dump(), source="explicit", basis="") for i in overlapping]
-    explicit_keys = {(r["period"], r["kpi"], r["market"], r["team"], r["person"]) for r in rows}
+    def key_of(r: dict) -> tuple:
+        return (r["period"], r["kpi"], *(r.get(f) for f in NODE_FIELDS))
+
+    explicit_keys = {key_of(r) for r in rows}
     for derived in top_down_items(config, overlapping, actuals, as_of) + [
             dict(i.model_dump(), source="template", basis=config.stage) for i in _template_items(config, periods)]:
-        key = (derived["period"], derived["kpi"], derived["market"], derived["team"], derived["person"])
+        key = key_of(derived)
         if key not in explicit_keys:
             explicit_keys.add(key)
             rows.append(derived)
     results = []
     for r in rows:
-        item = TargetItem(**{k: r[k] for k in ("period", "kpi", "value", "market", "team", "person")})
-        check_kpi(item.kpi, _level(item), item.team)
+        item = TargetItem(**{k: r.get(k) for k in ("period", "kpi", "value", *NODE_FIELDS)})
+        check_kpi(item.kpi, _level(item), item.team, item.role)
         period = parse_period(item.period)
-        mask = node_mask(actuals, item.market, item.team, item.person)
+        mask = item_mask(actuals, item, config)
         evaluated_to = min(as_of, period.end)
         p = pace(actuals, item.kpi, period, evaluated_to, mask, item.value, config.pace_window_days)
-        row = {**r, "level": _level(item), "node": node_name(item.market, item.team, item.person),
+        row = {**dict.fromkeys(NODE_FIELDS), **r, "level": _level(item),
+               "node": node_name(item.market, item.team, item.person, item.shop, item.role),
                "period_kind": period.kind, "period_start": period.start, "period_end": period.end,
                "as_of": evaluated_to, "target": item.value, **p}
         row["attainment"] = (row["actual"] / item.value) if (row["actual"] is not None and item.value) else None
@@ -167,11 +198,28 @@ def evaluate(config: TargetsConfig, actuals: pd.DataFrame, report_period: Period
     df = pd.DataFrame(results)
     if df.empty:
         return df
-    df["depth"] = df["level"].map({"company": 0, "market": 1, "team": 2, "person": 3})
-    tree_order = df[["market", "team", "person"]].fillna("")
-    df = df.assign(_m=tree_order["market"], _t=tree_order["team"], _p=tree_order["person"])
-    return (df.sort_values(["period_start", "period_kind", "kpi", "_m", "_t", "_p"])
-              .drop(columns=["_m", "_t", "_p"]).reset_index(drop=True))
+    tree = df[list(NODE_FIELDS)].fillna("")
+    df["depth"] = (tree != "").sum(axis=1) - ((tree["team"] != "") & (tree["role"] != ""))
+    order = [f"_{f}" for f in NODE_FIELDS]
+    df = df.assign(**{f"_{f}": tree[f] for f in NODE_FIELDS})
+    return (df.sort_values(["period_start", "period_kind", "kpi", *order])
+              .drop(columns=order).reset_index(drop=True))
+
+
+def _child_groups(parent, additive: pd.DataFrame) -> list[pd.DataFrame]:
+    """The groups of targets directly under a parent that add up to it: a market's shops, its teams, a team's or
+    role's persons. A role is not a share of its market (an operator's KPIs are the whole market's), so a market's
+    role targets are not summed against it."""
+    def same(*fields) -> pd.Series:
+        return np.logical_and.reduce([additive[f].fillna("") == (getattr(parent, f) or "") for f in fields])
+
+    if parent.level == "company":
+        return [additive[additive.level == "market"]]
+    if parent.level == "market":
+        return [additive[(additive.level == "shop") & same("market")], additive[(additive.level == "team") & same("market")]]
+    if parent.level in ("team", "role"):
+        return [additive[(additive.level == "person") & same("market", "team", "role")]]
+    return []
 
 
 def bottom_up_gaps(evaluated: pd.DataFrame) -> pd.DataFrame:
@@ -181,19 +229,12 @@ def bottom_up_gaps(evaluated: pd.DataFrame) -> pd.DataFrame:
     rows = []
     additive = evaluated[~evaluated["kpi"].map(lambda k: KPIS[k].ratio)]
     for parent in additive.itertuples():
-        if parent.level == "company":
-            children = additive[(additive.level == "market")]
-        elif parent.level == "market":
-            children = additive[(additive.level == "team") & (additive.market == parent.market)]
-        elif parent.level == "team":
-            children = additive[(additive.level == "person") & (additive.market == parent.market) & (additive.team == parent.team)]
-        else:
-            continue
-        children = children[(children.period == parent.period) & (children.kpi == parent.kpi)]
-        if children.empty:
-            continue
-        total = float(children["target"].sum())
-        rows.append({"period": parent.period, "kpi": parent.kpi, "node": parent.node, "target": parent.target,
-                     "children": len(children), "children_sum": total, "gap": parent.target - total,
-                     "sources": ", ".join(sorted(set(children["source"])))})
+        for children in _child_groups(parent, additive):
+            children = children[(children.period == parent.period) & (children.kpi == parent.kpi)]
+            if children.empty:
+                continue
+            total = float(children["target"].sum())
+            rows.append({"period": parent.period, "kpi": parent.kpi, "node": parent.node, "target": parent.target,
+                         "children": len(children), "children_sum": total, "gap": parent.target - total,
+                         "sources": ", ".join(sorted(set(children["source"])))})
     return pd.DataFrame(rows)

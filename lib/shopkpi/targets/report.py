@@ -14,9 +14,9 @@ from shopkpi.errors import NoDataError
 from shopkpi.params import RunContext
 from shopkpi.report import register_fx
 from shopkpi.targets.actuals import daily_actuals
-from shopkpi.targets.catalogue import KPIS, format_value, node_label, projection_text
+from shopkpi.targets.catalogue import KPIS, PERCENT_KPIS, format_value, node_label, projection_text
 from shopkpi.targets.progress import bottom_up_gaps, evaluate, stage_templates
-from shopkpi.targets.scorecard import leaderboard, vendor_scorecard
+from shopkpi.targets.scorecard import BOARDS, leaderboard, vendor_scorecard
 
 # Severity of a target's status: missed at period end is critical, off pace a warning, at risk for information.
 ALERT_STATUSES = {"off_pace": "warning", "missed": "critical", "at_risk": "info"}
@@ -58,16 +58,29 @@ class TargetsReport:
                  "children_sum": "children_sum", "gap": "gap", "sources": "target_source"}
         if self.gaps.empty:
             return pd.DataFrame(columns=[t(v, lang) for v in names.values()])
-        df = self.gaps.assign(kpi=self.gaps["kpi"].map(lambda k: t(k, lang)),
+        df = self.gaps.assign(kpi=self.gaps["kpi"].map(lambda k: t(k, lang)), node=self.gaps["node"].map(lambda n: node_label(n, lang)),
                               sources=self.gaps["sources"].map(lambda s: ", ".join(t(f"source_{x}", lang) for x in s.split(", "))))
         return df[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
 
-    def leaderboard_table(self, team: str, top: int = 15) -> pd.DataFrame:
+    def leaderboard_table(self, board: str, top: int = 15) -> pd.DataFrame:
+        """A board for reading: KPI values formatted as the KPI is (money, hours, %), labels in the report language."""
         lang = self.ctx.language
-        board = self.leaderboards[team].head(top)
-        names = {"rank": "rank", "market": "market", "person": "person"} | {k: k for k in board.columns if k in KPIS} | {
+        table = self.leaderboards[board].head(top)
+        kpis = [k for k in table.columns if k in KPIS]
+        shown = table.assign(**{k: [format_value(k, v) for v in table[k]] for k in kpis})
+        names = {"rank": "rank", "market": "market", "person": "person"} | {k: k for k in kpis} | {
             "points": "points", "targets": "targets_count", "targets_met": "targets_met"}
-        return board[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
+        return shown[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
+
+    def people_table(self) -> pd.DataFrame:
+        """Who is credited with what: each declared person, their role and what they own (markets, shops, campaigns)."""
+        lang, config = self.ctx.language, self.ctx.params.targets
+        rows = [{t("person", lang): p.name, t("role", lang): t(f"node_{p.role}", lang),
+                 t("owns", lang): "; ".join(part for part in (", ".join(p.markets), ", ".join(p.shops), ", ".join(p.campaigns))
+                                            if part)} for p in config.people]
+        rows += [{t("person", lang): "", t("role", lang): t("shop", lang), t("owns", lang): f"{s.market} · {s.name}: "
+                  + ", ".join(s.files)} for s in config.shops]
+        return pd.DataFrame(rows)
 
     def vendor_table(self) -> pd.DataFrame:
         lang = self.ctx.language
@@ -113,7 +126,7 @@ class TargetsReport:
             needed = format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–"
             out.append(make_alert(
                 "kpi_pace", _text(r.market), r.kpi, r.period, ALERT_STATUSES[r.status], r.actual, r.target,
-                subject=_text(r.team), unit="rate" if r.kpi == "content_gmv_share" else "money" if kpi.money else "number",
+                subject=_text(r.team) or _text(r.role), unit="rate" if r.kpi in PERCENT_KPIS else "money" if kpi.money else "number",
                 status={"missed": "breach", "off_pace": "off_pace", "at_risk": "at_risk"}[r.status], comparator=">=",
                 period_start=r.period_start, period_end=r.period_end,
                 evidence={"as_of": str(r.as_of), "attainment": r.attainment, "elapsed_share": r.elapsed_share},
@@ -129,6 +142,8 @@ class TargetsReport:
             "client": ctx.client, "period": ctx.period.name, "period_start": ctx.period.start, "period_end": ctx.period.end,
             "reporting_currency": ctx.params.reporting_currency, "language": ctx.language,
             "stage": ctx.params.targets.stage, "summary": self.summary(),
+            "people": [p.model_dump() for p in ctx.params.targets.people],
+            "shops": [s.model_dump() for s in ctx.params.targets.shops],
             "targets": records(self.evaluated), "bottom_up_gaps": records(self.gaps),
             "leaderboards": {team: records(board) for team, board in self.leaderboards.items()},
             "vendors": records(self.vendors), "alerts": self.alerts(),
@@ -145,13 +160,14 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 
 def build_targets_report(ctx: RunContext) -> TargetsReport:
+    config = ctx.params.targets  # markets of people and shops were checked when the params loaded
     con = connect_clean(ctx.client)
     register_fx(con, ctx.params)
-    actuals = daily_actuals(con, ctx.period.end)
+    actuals = daily_actuals(con, ctx.period.end, config)
     if actuals.empty:
         raise NoDataError(f"client {ctx.client}: no orders up to {ctx.period.end}; run ingest first")
-    evaluated = evaluate(ctx.params.targets, actuals, ctx.period)
-    boards = {team: leaderboard(actuals, evaluated, ctx.params.targets, ctx.period, team) for team in ("creators", "live")}
+    evaluated = evaluate(config, actuals, ctx.period)
+    boards = {board: leaderboard(actuals, evaluated, config, ctx.period, board) for board in BOARDS}
     return TargetsReport(ctx, actuals, evaluated, bottom_up_gaps(evaluated), boards,
                          vendor_scorecard(actuals, ctx.params.targets, ctx.period))
 

@@ -1,50 +1,98 @@
-"""Role leaderboards with points from params, and the same scorecard for outsourced vendors."""
+"""Leaderboards per team and role with points from params, and the same scorecard for outsourced vendors."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from shopkpi.periods import Period
-from shopkpi.targets.config import TargetsConfig
+from shopkpi.targets.actuals import node_mask
+from shopkpi.targets.catalogue import KPIS
+from shopkpi.targets.config import DECLARED_ROLES, TEAM_OF_ROLE, TargetsConfig
 
 TEAM_KPIS = {"creators": ["creator_gmv", "videos_posted", "new_creators"], "live": ["live_gmv", "live_hours"]}
+# Each board's KPIs (the first one breaks ties in points). `creators` is the affiliate creators' team; the others are roles.
+BOARD_KPIS = {
+    "creators": TEAM_KPIS["creators"],
+    "operator": ["gmv_net", "orders", "aov", "content_cvr"],
+    "video_editor": ["video_gmv", "videos_posted", "watch_hours", "content_cvr"],
+    "live_host": ["live_gmv", "live_hours", "watch_hours", "content_cvr"],
+    "ad_buyer": ["ad_spend", "roas"],
+}
+BOARDS = tuple(BOARD_KPIS)
+# Points per unit of a KPI on any board that shows it.
+POINTS = {"videos_posted": "video_posted", "live_hours": "live_hour", "new_creators": "new_creator"}
+
+
+def _in(actuals: pd.DataFrame, period: Period) -> pd.DataFrame:
+    return actuals[(actuals["day"] >= period.start) & (actuals["day"] <= period.end)]
 
 
 def _period_totals(actuals: pd.DataFrame, period: Period, team: str) -> pd.DataFrame:
-    rows = actuals[(actuals["team"] == team) & (actuals["person"] != "") & (actuals["kpi"].isin(TEAM_KPIS[team]))
-                   & (actuals["day"] >= period.start) & (actuals["day"] <= period.end)]
+    rows = _in(actuals, period)
+    rows = rows[(rows["team"] == team) & (rows["person"] != "") & (rows["kpi"].isin(TEAM_KPIS[team]))]
     wide = rows.pivot_table(index=["market", "person"], columns="kpi", values="num", aggfunc="sum", fill_value=0.0)
-    return wide.reindex(columns=TEAM_KPIS[team], fill_value=0.0).reset_index()
+    wide = wide.reindex(columns=TEAM_KPIS[team], fill_value=0.0).reset_index()
+    wide.columns.name = None
+    return wide
 
 
-def leaderboard(actuals: pd.DataFrame, evaluated: pd.DataFrame, config: TargetsConfig, period: Period, team: str) -> pd.DataFrame:
-    """People of a team ranked by points in the period; targets reached earn the attainment bonus."""
-    board = _period_totals(actuals, period, team)
+def role_totals(actuals: pd.DataFrame, config: TargetsConfig, period: Period, role: str) -> pd.DataFrame:
+    """One row per person of a role: their markets and each board KPI over the period (ratios from summed parts)."""
+    rows = _in(actuals, period)
+    kpis = BOARD_KPIS[role]
+    names = [p.name for p in config.role_people(role)]
+    if role not in DECLARED_ROLES:  # editors and hosts are named by the data; declared ones without activity stay
+        team = rows[(rows["team"] == TEAM_OF_ROLE[role]) & (rows["owner"] != "")]
+        names += sorted(set(team["owner"]) - set(names))
+    out = []
+    for name in names:
+        mine = rows[node_mask(rows, role=role, person=name, config=config)]
+        sums = mine.groupby("kpi")[["num", "den"]].sum()
+        values = {}
+        for kpi in kpis:
+            num, den = (float(sums.loc[kpi, "num"]), float(sums.loc[kpi, "den"])) if kpi in sums.index else (0.0, 0.0)
+            values[kpi] = (num / den if den else None) if KPIS[kpi].ratio else num
+        out.append({"market": ", ".join(sorted(set(mine["market"]))), "person": name, **values})
+    return pd.DataFrame(out, columns=["market", "person", *kpis])
+
+
+def leaderboard(actuals: pd.DataFrame, evaluated: pd.DataFrame, config: TargetsConfig, period: Period, board: str) -> pd.DataFrame:
+    """People of a team or role ranked by points in the period; personal targets reached earn the attainment bonus."""
+    kpis = BOARD_KPIS[board]
+    table = _period_totals(actuals, period, board) if board in TEAM_KPIS else role_totals(actuals, config, period, board)
     rules = config.points
-    board["points"] = 0.0
-    if "videos_posted" in board:
-        board["points"] += rules.video_posted * board["videos_posted"]
-    if "new_creators" in board:
-        board["points"] += rules.new_creator * board["new_creators"]
-    if "live_hours" in board:
-        board["points"] += rules.live_hour * board["live_hours"]
-    board["targets"] = 0
-    board["targets_met"] = 0
+    table["points"] = 0.0
+    for kpi, rule in POINTS.items():
+        if kpi in table:
+            table["points"] += getattr(rules, rule) * table[kpi].astype(float)
+    table["targets"] = 0
+    table["targets_met"] = 0
     if not evaluated.empty:
-        personal = evaluated[(evaluated["level"] == "person") & (evaluated["team"] == team)]
-        for person_key, group in personal.groupby(["market", "person"]):
-            met = int((group["attainment"].fillna(0) >= 1).sum())
-            hit = (board["market"] == person_key[0]) & (board["person"] == person_key[1])
-            if not hit.any():  # a person with a target and no activity still belongs on the board
-                board.loc[len(board)] = {**{c: 0 for c in board.columns}, "market": person_key[0], "person": person_key[1]}
-                hit = (board["market"] == person_key[0]) & (board["person"] == person_key[1])
-            board.loc[hit, "targets"] = len(group)
-            board.loc[hit, "targets_met"] = met
-            board.loc[hit, "points"] += rules.attainment_bonus * met
-    sort = ["points", TEAM_KPIS[team][0]]
-    board = board.sort_values(sort, ascending=False).reset_index(drop=True)
-    board.insert(0, "rank", range(1, len(board) + 1))
-    return board
+        personal = evaluated[(evaluated["level"] == "person") & _on_board(evaluated, board)]
+        for person, group in personal.groupby(personal["person"]):
+            # A creator's board is per market; a role's person is one row whatever their markets.
+            for market, targets in (group.groupby("market") if board in TEAM_KPIS else [(None, group)]):
+                hit = table["person"] == person
+                if market is not None:
+                    hit &= table["market"] == market
+                if not hit.any():  # a person with a target and no activity still belongs on the board
+                    table.loc[len(table)] = {**{c: 0 for c in table.columns}, "market": market or "", "person": person}
+                    hit = table.index == len(table) - 1
+                met = int((targets["attainment"].fillna(0) >= 1).sum())
+                table.loc[hit, "targets"] = len(targets)
+                table.loc[hit, "targets_met"] = met
+                table.loc[hit, "points"] += rules.attainment_bonus * met
+    table = table.sort_values(["points", kpis[0]], ascending=False, na_position="last").reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table
+
+
+def _on_board(evaluated: pd.DataFrame, board: str) -> pd.Series:
+    """Personal targets that count on a board: the role's, and for LIVE hosts also the `live` team's (the same people)."""
+    role = evaluated["role"] if "role" in evaluated else pd.Series(None, index=evaluated.index)
+    if board in TEAM_KPIS:
+        return evaluated["team"] == board
+    return (role == board) | ((evaluated["team"] == TEAM_OF_ROLE[board]) if board == "live_host" else False)
 
 
 def vendor_scorecard(actuals: pd.DataFrame, config: TargetsConfig, period: Period) -> pd.DataFrame:

@@ -30,7 +30,8 @@ _EXPERIMENT = r"^(?P<experiment>[^:]+?)\s*:\s*(?P<variant>[^:]+)$"
 
 def content_tags_schema() -> pa.Schema:
     return pa.schema([("video_id", pa.string()), *[(t, pa.string()) for t in TAGS],
-                      ("experiment_id", pa.string()), ("experiment_variant", pa.string()), ("tagged_by", pa.string())]
+                      ("experiment_id", pa.string()), ("experiment_variant", pa.string()), ("tagged_by", pa.string()),
+                      ("editor", pa.string())]
                      + PROVENANCE)
 
 
@@ -71,6 +72,8 @@ def parse_content_tags(raw: RawTable, match: HeaderMatch, ctx: ImportContext) ->
     # Variants are letters by convention ("A"/"B"): upper-case so "a" and "A" are one arm.
     out["experiment_variant"] = pc.utf8_upper(clean_text(pc.struct_field(parts, "variant")))
     out["tagged_by"] = clean_text(column_of(raw, match, "tagged_by"))
+    # Who edited the video (credited on the video editor's scorecard): a name, kept as written, not a tag.
+    out["editor"] = clean_text(column_of(raw, match, "editor"))
     out |= provenance_columns(raw, ctx, sheet_saved_at(raw))
     rows = build_rows(CONTENT_TAGS.schema, out, skip, problems)
     return Parsed(rows, problems.table(ctx), excluded_table(raw, ctx, skip, skip_rule), [], None)
