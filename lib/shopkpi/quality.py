@@ -66,3 +66,44 @@ def write_ingest_artifact(ctx, report, accounting: pd.DataFrame) -> None:
     })
     if report.failed:
         raise ShopkpiError(f"{len(report.failed)} file(s) failed to ingest: " + "; ".join(f.message for f in report.failed))
+
+
+def reconciliation_table(client: str) -> pd.DataFrame:
+    """Every total an export states (ads totals row, settlement header, product-list sections) against ours."""
+    store = Store(client)
+    if not store.has("reconciliation"):
+        return pd.DataFrame()
+    return store.connect().sql("""
+        SELECT source_file, kind, metric, export_total, our_total, difference,
+               CASE WHEN coalesce(difference, 0) = 0 AND explanation = '' THEN 'agrees' ELSE explanation END AS explanation
+        FROM reconciliation ORDER BY abs(coalesce(difference, 0)) DESC, source_file, metric
+    """).df()
+
+
+def data_compass_bridge(client: str) -> pd.DataFrame:
+    """Data Compass product-list totals against our order lines over the same market and local dates.
+
+    Both sides count every paid line, cancelled and refunded ones included, by local payment date
+    (Data Compass's basis). Our product GMV is the SKU subtotal after seller discounts and before
+    platform discounts, shipping and taxes excluded; the exact Data Compass formula is unconfirmed,
+    so the difference is shown, not explained away.
+    """
+    store = Store(client)
+    if not (store.has("product_days") and store.has("order_lines")):
+        return pd.DataFrame()
+    return store.connect().sql("""
+        WITH compass AS (
+            SELECT market, period_start, period_end, any_value(currency) AS currency, any_value(source_file) AS source_file,
+                   count(*) AS products, CAST(sum(gmv) AS DOUBLE) AS compass_gmv, sum(items_sold) AS compass_items
+            FROM product_days GROUP BY ALL
+        )
+        SELECT c.market, c.period_start, c.period_end, c.currency, c.source_file, c.products,
+               c.compass_gmv, CAST(sum(o.subtotal_before_discount - coalesce(o.seller_discount, 0)) AS DOUBLE) AS our_gmv,
+               c.compass_items, sum(o.quantity) AS our_items
+        FROM compass c LEFT JOIN order_lines o
+          ON o.market = c.market AND o.paid_local_date BETWEEN c.period_start AND c.period_end
+        GROUP BY ALL ORDER BY c.market, c.period_start
+    """).df().assign(
+        gmv_difference=lambda d: d["our_gmv"] - d["compass_gmv"],
+        gmv_difference_pct=lambda d: (d["our_gmv"] - d["compass_gmv"]) / d["compass_gmv"].where(d["compass_gmv"] != 0),
+        items_difference=lambda d: d["our_items"] - d["compass_items"])

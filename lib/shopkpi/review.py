@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from shopkpi import artifacts
 from shopkpi.dictionary import t
-from shopkpi.targets.catalogue import format_value, node_label, projection_text
+from shopkpi.targets.catalogue import KPIS, format_value, node_label, projection_text
 
 ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "content": "content.json", "creators": "creators.json",
             "restock": "restock.json"}
@@ -48,6 +48,19 @@ def target_lines(lang: str, targets: dict | None) -> list[str]:
                        attainment="–" if r.attainment is None else f"{r.attainment:.0%}", target=format_value(r.kpi, r.target),
                        projection=projection_text(r) if r.projection is not None else "–",
                        needed="–" if r.needed_per_day is None else format_value(r.kpi, r.needed_per_day)))
+    return lines + leader_lines(lang, targets.get("leaderboards") or {})
+
+
+def leader_lines(lang: str, boards: dict[str, list[dict]]) -> list[str]:
+    """Who leads each team's and role's board, on points, with the board's first KPI."""
+    lines = []
+    for board, rows in boards.items():
+        if not rows or not rows[0].get("points"):
+            continue
+        top, kpi = rows[0], next(k for k in rows[0] if k in KPIS)
+        role = t(f"node_{board}", lang)
+        lines.append(t("review_role_leader", lang, role=role[:1].upper() + role[1:], person=top["person"],
+                       points=f"{top['points']:,.0f}", kpi=t(kpi, lang), value=format_value(kpi, top[kpi])))
     return lines
 
 
@@ -147,6 +160,28 @@ def data_quality_lines(lang: str, folder: Path) -> list[str]:
                 by_reason[e["reason"]] = by_reason.get(e["reason"], 0) + e["orders"]
         excluded = ", ".join(f"{t(reason, lang)} {n:,}" for reason, n in sorted(by_reason.items())) or "–"
         lines.append(t("dq_orders", lang, counted=f"{counted:,}", excluded=excluded))
+        lines += _reconciliation_lines(lang, artifacts.read_json(clean_file))
+    return lines
+
+
+def _reconciliation_lines(lang: str, clean: dict) -> list[str]:
+    """Export totals against ours (largest difference first) and the Data Compass product list against our orders."""
+    lines = []
+    checked = clean.get("reconciliation") or []
+    if checked:
+        agree = [r for r in checked if r["explanation"] == "agrees"]
+        if len(agree) == len(checked):
+            lines.append(t("dq_reconciled_all", lang, total=len(checked)))
+        else:
+            worst = next(r for r in checked if r["explanation"] != "agrees")
+            difference = "–" if worst["difference"] is None else f"{worst['difference']:+,.2f}"
+            lines.append(t("dq_reconciled", lang, agree=len(agree), total=len(checked), file=worst["source_file"],
+                           metric=worst["metric"], difference=difference, why=worst["explanation"]))
+    for row in clean.get("data_compass") or []:
+        pct = "–" if row["gmv_difference_pct"] is None else f"{row['gmv_difference_pct']:+.1%}"
+        lines.append(t("dq_compass", lang, market=row["market"], start=str(row["period_start"])[:10], end=str(row["period_end"])[:10],
+                       compass=f"{row['currency']} {row['compass_gmv']:,.2f}", ours=f"{row['currency']} {row['our_gmv'] or 0:,.2f}",
+                       pct=pct))
     return lines
 
 

@@ -120,3 +120,26 @@ def detect_kind(headers: list[str], extra: list[KindSpec] = ()) -> HeaderMatch:
     if near:
         lines.append(f"  near spellings (add an alias to data/aliases/<kind>.yaml if they are the same): {'; '.join(near)}")
     raise UnknownKindError("\n".join(lines))
+
+
+def qualify_by_section(headers: list[str], rows_above: list[list[str]]) -> list[str]:
+    """Headers that repeat under section labels become "Section:: Header" outside the first section.
+
+    Data Compass's product list writes "GMV", "Product impressions"... once per section (All, Affiliate,
+    Seller LIVE, ...), with the section names on the row above, each over its first column.
+    """
+    keys = [normalise_header(h) for h in headers]
+    repeated = {k for k in keys if k and keys.count(k) > 1}
+    if not repeated or not rows_above:
+        return headers
+    above = list(rows_above[-1]) + [""] * len(headers)
+    sections, current = [], ""
+    for cell in above[: len(headers)]:
+        current = cell.strip() or current  # a merged section cell holds its label only over its first column
+        sections.append(current)
+    labels = [s for s in dict.fromkeys(sections) if s]
+    if len(labels) < 2:
+        return headers
+    first = labels[0]
+    return [f"{section}:: {header}" if key in repeated and section and section != first else header
+            for header, key, section in zip(headers, keys, sections)]
