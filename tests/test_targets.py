@@ -401,3 +401,19 @@ def test_new_labels_exist_in_both_languages(key):
     if key in metrics():
         definition = metrics()[key]["definition"]
         assert definition["en"] and any("\u4e00" <= ch <= "\u9fff" for ch in definition["zh"])
+
+
+def test_review_lines_give_projection_only_where_one_applies():
+    from shopkpi.review import target_lines
+
+    base = {"level": "market", "node": "UK", "kpi": "gmv_net", "target": 1000.0, "attainment": 0.5, "actual": 500.0,
+            "projection_low": 800.0, "projection_high": 900.0}
+    running = {**base, "period": "2026-11", "status": "off_pace", "remaining_days": 10, "projection": 850.0,
+               "needed_per_day": 50.0}
+    ended = {**base, "period": "2026-W46", "status": "missed", "remaining_days": 0, "projection": 500.0,
+             "needed_per_day": None}
+    for lang in ("en", "zh"):
+        lines = target_lines(lang, {"targets": [running, ended], "leaderboards": {}})
+        assert len(lines) == 3 and "–" not in lines[2], lines
+        assert "850" in lines[1] and "50" in lines[1]
+        assert "500" in lines[2] and "1,000" in lines[2]

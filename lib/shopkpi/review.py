@@ -44,10 +44,13 @@ def target_lines(lang: str, targets: dict | None) -> list[str]:
     bad = [r for r in rows if r.status in ("off_pace", "missed", "behind")]
     lines = [t("targets_summary", lang, total=len(rows), met=good, behind=len(bad))]
     for r in bad:
-        lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period,
-                       attainment="–" if r.attainment is None else f"{r.attainment:.0%}", target=format_value(r.kpi, r.target),
-                       projection=projection_text(r) if r.projection is not None else "–",
-                       needed="–" if r.needed_per_day is None else format_value(r.kpi, r.needed_per_day)))
+        common = dict(kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period, target=format_value(r.kpi, r.target),
+                      attainment="–" if r.attainment is None else f"{r.attainment:.0%}")
+        if r.needed_per_day is None:  # an ended period or a ratio: no projection or daily amount applies
+            lines.append(t("target_short", lang, actual=format_value(r.kpi, r.actual), **common))
+        else:
+            lines.append(t("target_off_pace", lang, projection=projection_text(r),
+                           needed=format_value(r.kpi, r.needed_per_day), **common))
     return lines + leader_lines(lang, targets.get("leaderboards") or {})
 
 
