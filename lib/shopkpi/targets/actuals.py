@@ -124,8 +124,8 @@ def _queries(con, tables: dict[str, set[str]], shops: bool) -> list[str]:
                    sum(s.orders), sum(s.product_clicks)
             FROM live_sessions s GROUP BY ALL
         """)
-    if "ad_stats" in tables:
-        ads = ("FROM ad_stats a LEFT JOIN target_campaign_owner b ON a.market = b.market AND a.campaign_name = b.campaign_name "
+    if "ad_days" in tables:  # ad_stats on the shop's days (connect_clean builds it from the ad account's days)
+        ads = ("FROM ad_days a LEFT JOIN target_campaign_owner b ON a.market = b.market AND a.campaign_name = b.campaign_name "
                + _fx("a", "report_date"))
         queries.append(f"""
             SELECT a.report_date, a.market, a.source_file, 'ads', '', coalesce(b.owner, ''), 'ad_spend', sum(a.cost * fx.rate), NULL
