@@ -28,13 +28,22 @@ def batch_workspace(demo_run_session, tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def month(demo_run_session):
+    """The month of the demo's latest week: the batch runs the monthly review (the week runs everywhere else)."""
+    from shopkpi.periods import parse_period
+
+    start = parse_period(demo_run_session["period"]).start
+    return f"{start.year}-{start.month:02d}"
+
+
 def _batch(root, *args):
     env = {**__import__("os").environ, paths.WORKSPACE_ENV: str(root)}
     return subprocess.run([sys.executable, "-m", "shopkpi.cli", "batch", *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace):
-    out = _batch(batch_workspace, "--all", "--workers", "2")
+def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace, month):
+    out = _batch(batch_workspace, "--all", "--workers", "2", "--period", month)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "1 ok or skipped, 1 failed" in out.stdout
     lines = [l for l in out.stdout.splitlines() if l.startswith(("acme ", "demo "))]
@@ -48,10 +57,13 @@ def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace)
     demo = json.loads(next((batch_workspace / "outputs" / "demo").glob("*/manifest.json")).read_text())
     assert demo["status"] == "ok" and demo["row_counts"]["order_lines"] > 0 and demo["input_hashes"]
     assert [n["notebook"] for n in demo["notebooks"]] == demo_notebooks
+    review = batch_workspace / "outputs" / "demo" / month
+    assert "月度经营复盘" in (review / "08_review_report.html").read_text(encoding="utf-8")
+    assert "Monthly business review" in (review / "08_review_report.en.html").read_text(encoding="utf-8")
 
 
-def test_unchanged_client_is_skipped_and_force_reruns(batch_workspace):
-    out = _batch(batch_workspace, "--clients", "demo")
+def test_unchanged_client_is_skipped_and_force_reruns(batch_workspace, month):
+    out = _batch(batch_workspace, "--clients", "demo", "--period", month)
     assert out.returncode == 0 and "demo                 skipped" in out.stdout
     # A new export changes the inputs: the client runs again.
     raw = batch_workspace / "data" / "demo" / "raw" / "UK" / "orders"
@@ -59,7 +71,7 @@ def test_unchanged_client_is_skipped_and_force_reruns(batch_workspace):
     shutil.copy(source, raw / "resent_copy.csv")
     with open(raw / "resent_copy.csv", "a", encoding="utf-8") as fh:
         fh.write("\n")
-    out = _batch(batch_workspace, "--clients", "demo")
+    out = _batch(batch_workspace, "--clients", "demo", "--period", month)
     assert out.returncode == 0 and "08_review_report     ok" in out.stdout, out.stdout
     assert "demo                 skipped" not in out.stdout
 
