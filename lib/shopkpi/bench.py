@@ -1,12 +1,13 @@
 """Benchmarks, measured side by side with a reference in the same run (medians of repeats).
 
-Each measurement runs in its own subprocess so its peak memory (ru_maxrss) is its own.
+Each measurement runs in its own subprocess so its peak memory (VmHWM) is its own.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,17 +76,24 @@ def write_orders_export(path: Path, lines: int, seed: int = 1) -> Path:
     return path
 
 
-def _reference(path: str) -> int:
+# Above this many lines the reference reads in batches (pyarrow.csv.open_csv): read_csv would need the whole
+# file in memory (about 1.1 GB per million lines), more than the machine has at 20M.
+STREAMING_REFERENCE_LINES = 5_000_000
+
+
+def _reference(path: str, streaming: bool) -> tuple[int, dict]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     types = {c: pa.timestamp("s") for c in TIME_COLUMNS}
-    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-        column_types=types, timestamp_parsers=["%d/%m/%Y %H:%M:%S"], strings_can_be_null=True))
-    return table.num_rows
+    convert = pacsv.ConvertOptions(column_types=types, timestamp_parsers=["%d/%m/%Y %H:%M:%S"], strings_can_be_null=True)
+    if streaming:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 24), convert_options=convert)
+        return sum(batch.num_rows for batch in reader), {}
+    return pacsv.read_csv(path, convert_options=convert).num_rows, {}
 
 
-def _ours(path: str, workspace: str) -> int:
+def _ours(path: str, workspace: str) -> tuple[int, dict]:
     os.environ["SHOPKPI_WORKSPACE"] = workspace
     from shopkpi.ingest.pipeline import ingest
     from shopkpi.params import load_client_params
@@ -93,25 +101,26 @@ def _ours(path: str, workspace: str) -> int:
     report = ingest("bench", load_client_params("bench"), [Path(path)])
     [result] = report.files
     assert result.status == "ingested", result.message
-    return result.rows_kept
+    return result.rows_kept, {"stages": report.timings, "stage_peak_mb": report.peak_mb}
 
 
-def _child(which: str, path: str, workspace: str) -> None:
-    import resource
-    import shutil
+def _child(which: str, path: str, workspace: str, streaming: str = "0") -> None:
+    from shopkpi.ingest.pipeline import peak_memory_mb
 
     if which == "ours":
         shutil.rmtree(Path(workspace) / "data", ignore_errors=True)
     started = time.perf_counter()
-    rows = _reference(path) if which == "reference" else _ours(path, workspace)
+    rows, detail = _reference(path, streaming == "1") if which == "reference" else _ours(path, workspace)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_mb}))
+    peak_mb = peak_memory_mb()
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_mb, **detail}))
 
 
-def _measure(which: str, path: Path, workspace: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "shopkpi.bench", "_child", which, str(path), str(workspace)],
-                         capture_output=True, text=True, check=True)
+def _measure(which: str, path: Path, workspace: Path, streaming: bool) -> dict:
+    out = subprocess.run([sys.executable, "-m", "shopkpi.bench", "_child", which, str(path), str(workspace), str(int(streaming))],
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"bench {which} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -122,24 +131,31 @@ def bench_ingest(lines: int = 3_000_000, repeats: int = 3, keep: Path | None = N
     (work / "params").mkdir(parents=True, exist_ok=True)
     template = (paths.PROJECT_ROOT / "params" / "demo.yaml").read_text(encoding="utf-8")
     (work / "params" / "bench.yaml").write_text(template.replace("client: demo", "client: bench"), encoding="utf-8")
+    # The demo params name a targets file; the bench client gets the same ones.
+    shutil.copytree(paths.PROJECT_ROOT / "params" / "targets", work / "params" / "targets", dirs_exist_ok=True)
     export = work / f"orders_{lines}.csv"
     if not export.exists():
         say(f"writing a {lines:,}-line orders export ...")
         write_orders_export(export, lines)
     size_mb = export.stat().st_size / 1e6
     say(f"{export} ({size_mb:,.0f} MB); {repeats} repeats each, alternating")
+    streaming = lines > STREAMING_REFERENCE_LINES
     runs = {"reference": [], "ours": []}
     for i in range(repeats):
         for which in runs:
-            result = _measure(which, export, work)
+            result = _measure(which, export, work, streaming)
             runs[which].append(result)
             say(f"  run {i + 1} {which:<9} {result['seconds']:7.2f}s  peak {result['peak_mb']:7.0f} MB  rows {result['rows']:,}")
+            if "stages" in result:
+                say("    stages: " + ", ".join(f"{k} {v:.1f}s (peak {result['stage_peak_mb'][k]:,.0f} MB)"
+                                           for k, v in result["stages"].items()))
     summary = {w: {"median_s": statistics.median(r["seconds"] for r in rs), "peak_mb": max(r["peak_mb"] for r in rs)}
                for w, rs in runs.items()}
     summary["ratio"] = summary["ours"]["median_s"] / summary["reference"]["median_s"]
-    summary["lines"], summary["file_mb"] = lines, size_mb
+    summary["lines"], summary["file_mb"], summary["streaming_reference"] = lines, size_mb, streaming
     say(f"\n{'':<28}{'median s':>10}{'rows/s':>14}{'peak MB':>10}")
-    for which, label in [("reference", "pyarrow.csv.read_csv typed"), ("ours", "shopkpi ingest (full)")]:
+    reference = "pyarrow.csv.open_csv typed" if streaming else "pyarrow.csv.read_csv typed"
+    for which, label in [("reference", reference), ("ours", "shopkpi ingest (full)")]:
         s = summary[which]
         say(f"{label:<28}{s['median_s']:>10.2f}{lines / s['median_s']:>14,.0f}{s['peak_mb']:>10.0f}")
     say(f"ratio ours / reference: {summary['ratio']:.2f}x (target <= 1.5x; peak memory target < 3000 MB)")
@@ -147,4 +163,4 @@ def bench_ingest(lines: int = 3_000_000, repeats: int = 3, keep: Path | None = N
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "_child":
-    _child(*sys.argv[2:5])
+    _child(*sys.argv[2:6])

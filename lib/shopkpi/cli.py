@@ -120,6 +120,10 @@ def cmd_bench(args) -> int:
         from shopkpi.batch_bench import bench_batch
 
         bench_batch(clients=args.clients, scale=args.scale, keep=Path(args.workdir) if args.workdir else None, say=_say)
+    elif args.what == "dashboard":
+        from shopkpi.dashboard_bench import bench_dashboard
+
+        bench_dashboard(client=args.client, views=args.repeats, say=_say)
     return 0
 
 
@@ -169,16 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
     batch.set_defaults(func=cmd_batch)
 
     bench = sub.add_parser("bench", help="benchmarks, each side by side with a reference in the same run")
-    bench.add_argument("what", choices=["ingest", "forecast", "restock", "batch"],
+    bench.add_argument("what", choices=["ingest", "forecast", "restock", "batch", "dashboard"],
                        help="ingest: full orders ingestion vs pyarrow.csv.read_csv; forecast (alias restock): our forecasting "
                             "pipeline (3-origin backtest + final 13-week forecast) vs per-series statsmodels ETS on a sample, extrapolated; "
-                            "batch: demo clients through the batch with 1 and 2 workers (speedup, overheads)")
+                            "batch: demo clients through the batch with 1 and 2 workers (speedup, overheads); "
+                            "dashboard: first figure of a client's Voila page vs a minimal Voila page and the static export")
+    bench.add_argument("--client", default="demo", help="dashboard: a client with a finished run (default demo)")
     bench.add_argument("--clients", type=int, default=20, help="batch: demo clients (default 20)")
     bench.add_argument("--scale", type=float, default=0.02, help="batch: demo scale of each client (default 0.02)")
     bench.add_argument("--series", type=int, default=10_000, help="forecast: synthetic daily series of 730 days (default 10,000)")
     bench.add_argument("--ets-sample", type=int, default=40, help="forecast: series fitted by statsmodels ETS, then extrapolated (default 40)")
     bench.add_argument("--threads", type=int, default=1, help="forecast: threads for our global model (default 1; 2 helps only on an idle 2-core machine)")
-    bench.add_argument("--lines", type=int, default=3_000_000, help="order lines in the generated export (default 3M, ~1 GB)")
+    bench.add_argument("--lines", type=int, default=3_000_000, help="order lines in the generated export (default 3M, ~1.2 GB; 20000000 is the bounded-memory "
+                            "case, ~8.4 GB, where the reference reads in batches with pyarrow.csv.open_csv)")
     bench.add_argument("--repeats", type=int, default=3, help="runs of each side; medians are reported (default 3)")
     bench.add_argument("--workdir", help="keep the generated export here and reuse it (default: a temp folder)")
     bench.set_defaults(func=cmd_bench)

@@ -12,6 +12,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from shopkpi.errors import NoDataError, ShopkpiError
 from shopkpi.periods import Period, latest_complete_week_before
 
 MANIFEST = "manifest.json"
+STAGING = ".staging"
 
 
 class Store:
@@ -73,8 +75,31 @@ class Store:
                 raise ShopkpiError(f"another ingestion is writing the store of {self.client!r}; try again when it ends") from None
             yield self
 
-    def commit(self, updates: dict[str, pa.Table]) -> None:
-        """Replace the given tables in one atomic step."""
+    @contextlib.contextmanager
+    def staging(self):
+        """A scratch folder under the store (same file system, so staged files move into place), removed
+        afterwards. Call it holding the lock: folders left by a killed run are removed first. Nothing in it
+        is part of the store until `commit` moves it in and swaps the manifest."""
+        base = self.root / STAGING
+        if base.exists():
+            for stale in base.iterdir():
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
+        folder = base / uuid.uuid4().hex[:12]
+        folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def commit(self, updates: dict[str, pa.Table | Path]) -> None:
+        """Replace the given tables in one atomic step.
+
+        A table is given as Arrow, or as a Parquet file already written (under `staging()`) in its exact
+        schema, which is moved into place; the manifest swap stays the only commit point.
+        """
         manifest = self.manifest()
         old_files = []
         version = manifest["version"] + 1
@@ -83,13 +108,18 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
             name = f"{table}/part-{version:06d}-{uuid.uuid4().hex[:8]}.parquet"
             tmp = self.root / (name + ".tmp")
-            pq.write_table(data, tmp, compression="zstd")
+            if isinstance(data, Path):
+                os.replace(data, tmp)
+                rows = pq.ParquetFile(tmp).metadata.num_rows
+            else:
+                pq.write_table(data, tmp, compression="zstd")
+                rows = data.num_rows
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.root / name)
             if table in manifest["tables"]:
                 old_files.append(manifest["tables"][table]["file"])
-            manifest["tables"][table] = {"file": name, "rows": data.num_rows}
+            manifest["tables"][table] = {"file": name, "rows": rows}
         manifest["version"] = version
         manifest["committed_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         tmp_manifest = self.root / (MANIFEST + ".tmp")

@@ -49,6 +49,17 @@ def _parse_number(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return parsed, pc.and_(pc.is_valid(text), pc.is_null(parsed))
 
 
+def _parse_timestamp_once(ctx: ImportContext, key: tuple[str, str], source: pa.Array, formats: list[str], timezone: str):
+    """parse_timestamp with the layout chosen once per file and column: the first chunk whose cells parse
+    decides (ties go to the market's first layout, as for a whole file); later chunks must fit it, and a
+    cell that does not is quarantined with the same reason, never read in another layout."""
+    decided = ctx.facts.timestamp_formats.get(key)
+    parsed, failed, fmt = parse_timestamp(source, [decided] if decided else formats, timezone)
+    if decided is None and fmt is not None and parsed.null_count < len(parsed):
+        ctx.facts.timestamp_formats[key] = fmt
+    return parsed, failed, fmt
+
+
 def typed_columns(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problems: Problems, spec: dict[str, str],
                   market: pa.Array, required: tuple[str, ...] = (), id_digits: tuple[int, int] = (6, 25),
                   date_formats: list[str] | None = None) -> tuple[dict[str, pa.Array], str | None]:
@@ -71,14 +82,14 @@ def typed_columns(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problem
             for code in codes:
                 in_market = pc.fill_null(pc.equal(market, code), False)
                 formats = market_reference().get(code, {}).get("timestamp_formats", ["%Y-%m-%d %H:%M:%S"])
-                parsed, failed, fmt = parse_timestamp(source, formats, ctx.params.market(code).timezone)
+                parsed, failed, fmt = _parse_timestamp_once(ctx, (name, code), source, formats, ctx.params.market(code).timezone)
                 used_format = used_format or fmt
                 problems.note(pc.and_(failed, in_market), name, f"not a date-time in {code} layout ({' or '.join(formats)})", source)
                 utc = pc.if_else(in_market, parsed, utc)
             out[name] = utc
             continue
         if kind == "date":
-            parsed, failed, _ = parse_timestamp(source, date_formats or DATE_FORMATS, "UTC")
+            parsed, failed, _ = _parse_timestamp_once(ctx, (name, "date"), source, date_formats or DATE_FORMATS, "UTC")
             problems.note(failed, name, f"not a date ({' or '.join(date_formats or DATE_FORMATS)})", source)
             out[name] = pc.local_timestamp(parsed).cast(pa.date32()) if len(parsed) else parsed.cast(pa.date32())
             continue

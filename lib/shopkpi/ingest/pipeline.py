@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
+import queue
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from shopkpi import paths
 from shopkpi.errors import InputFileError, ShopkpiError
 from shopkpi.ingest.headers import UnknownKindError, detect_kind
 from shopkpi.ingest.importers import Importer, all_importers, importer_for
 from shopkpi.ingest.kinds import sales_lines
-from shopkpi.ingest.readers import read_any
+from shopkpi.ingest.readers import RaggedRows, csv_layout, iter_csv_chunks, read_any, read_csv
 from shopkpi.ingest.rows import (
     EXCLUDED_SCHEMA,
     QUARANTINE_SCHEMA,
     RECONCILIATION_SCHEMA,
     ImportContext,
-    Parsed,
 )
 from shopkpi.params import ClientParams
 from shopkpi.store import Store
@@ -55,6 +61,13 @@ class FileResult:
 class IngestReport:
     client: str
     files: list[FileResult] = field(default_factory=list)
+    # Seconds per stage (read, parse, stage, merge, commit...) and the process's peak memory (MB) after each.
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_mb: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + seconds
+        self.peak_mb[stage] = peak_memory_mb()
 
     @property
     def failed(self) -> list[FileResult]:
@@ -68,6 +81,21 @@ class IngestReport:
             detail = counts if f.status == "ingested" else f.message
             lines.append(f"{f.status:<16} {f.kind or '-':<8} {f.source_file}: {detail}")
         return lines
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. VmHWM (Linux) starts afresh at exec, unlike ru_maxrss, which
+    keeps the parent's peak in a child process."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def client_salt(client: str) -> bytes:
@@ -118,94 +146,183 @@ def _stored(store: Store, table: str, schema: pa.Schema) -> pa.Table:
     return store.read(table).cast(schema) if store.has(table) else _empty(schema)
 
 
-def _merge(store: Store, importer: Importer, staged: pa.Table, files_with_quarantine: set[str]) -> tuple[pa.Table, pa.Table]:
+# Files at least this large (bytes) are read in chunks of STREAM_CHUNK_ROWS records and staged as Parquet,
+# so memory stays bounded whatever the file's size; both can be set in the environment (tests force tiny chunks).
+STREAM_BYTES_ENV, STREAM_CHUNK_ROWS_ENV, MERGE_MEMORY_ENV = "SHOPKPI_STREAM_BYTES", "SHOPKPI_STREAM_CHUNK_ROWS", "SHOPKPI_MERGE_MEMORY"
+DEFAULT_STREAM_BYTES = 256 << 20
+DEFAULT_CHUNK_ROWS = 500_000
+DEFAULT_MERGE_MEMORY = "1500MB"
+# Kinds whose importer gives the same rows chunk by chunk as for the whole file: its per-file facts are
+# the timestamp layouts (FileFacts), the description row (RawTable.offset) and export_as_of (the latest of
+# its chunks'). Other kinds read a large file whole, as before.
+STREAMABLE_KINDS = {"orders"}
+_BATCH_ROWS = 100_000
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ShopkpiError(f"{name}={value!r} must be a whole number") from None
+    if number < 1:
+        raise ShopkpiError(f"{name}={value!r} must be at least 1")
+    return number
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _connect(staging: Path) -> duckdb.DuckDBPyConnection:
+    """DuckDB that spills to the store's staging folder instead of growing past its memory limit."""
+    con = duckdb.connect()
+    spill = staging / "duckdb-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET temp_directory = {_quoted(spill)}")
+    con.execute(f"SET memory_limit = '{os.environ.get(MERGE_MEMORY_ENV, DEFAULT_MERGE_MEMORY)}'")
+    return con
+
+
+def _write_query(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema, path: Path) -> int:
+    """Stream a query's result into a Parquet file of exactly `schema` (the store's types, as pq.write_table
+    of that schema gives), one batch in memory at a time."""
+    rows = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in con.sql(sql).to_arrow_reader(_BATCH_ROWS):
+            writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+            rows += batch.num_rows
+    return rows
+
+
+def _concat_parquet(target: Path, schema: pa.Schema, pieces: list[pa.Table | Path]) -> Path:
+    """Arrow tables and Parquet files, in order, into one Parquet file, one batch in memory at a time."""
+    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+        for piece in pieces:
+            batches = pq.ParquetFile(piece).iter_batches(_BATCH_ROWS) if isinstance(piece, Path) else [piece]
+            for batch in batches:
+                writer.write_table(pa.Table.from_batches([batch]).cast(schema) if isinstance(batch, pa.RecordBatch)
+                                   else batch.cast(schema))
+    return target
+
+
+def _merge(store: Store, importer: Importer, items: list["_Staged"], files_with_quarantine: set[str], run: int,
+           staging: Path) -> tuple[Path, Path]:
     """Union stored and staged rows and keep, per group, the rows of its newest export.
 
     Newest = the export holding the group's latest event (row event times), then the later ingestion
     run, then the later export date. A row missing from that export is gone (removed from the order),
     unless that export had quarantined rows: then it may only be unreadable there, and the newest
     readable copy is kept. Every row not kept is returned as excluded, with its rule.
+
+    Everything runs in DuckDB over Parquet (the stored table and each file's staged rows) with a memory
+    limit and spilling, and the results are streamed to Parquet: (kept rows, excluded rows) files.
     """
-    existing = _stored(store, importer.table, importer.schema)
-    con = duckdb.connect()
-    con.register("existing_rows", existing)
-    con.register("staged_rows", staged)
+    con = _connect(staging)
+    if store.has(importer.table):
+        con.execute(f"CREATE VIEW existing_rows AS SELECT * FROM read_parquet({_quoted(store.table_path(importer.table))})")
+    else:
+        con.register("existing_rows", _empty(importer.schema))
     con.register("quarantined_files", pa.table({"file_id": pa.array(sorted(files_with_quarantine), pa.string())}))
+    # A file read in chunks: its rows take the file's export_as_of (the latest of its chunks'); all staged rows this run.
+    facts = [(i.ctx.file_id, i.as_of) for i in items if i.chunks > 1]
+    con.register("file_facts", pa.table({"fid": pa.array([f for f, _ in facts], pa.string()),
+                                         "as_of": pa.array([a for _, a in facts], pa.timestamp("s", tz="UTC"))}))
+    staged = ", ".join(_quoted(i.rows_file) for i in items)
+    con.execute(f"""
+        CREATE VIEW staged_rows AS
+        SELECT s.* REPLACE (coalesce(f.as_of, s.export_as_of) AS export_as_of, {int(run)}::BIGINT AS ingest_run)
+        FROM read_parquet([{staged}]) s LEFT JOIN file_facts f ON s.file_id = f.fid
+    """)
     key = ", ".join(f'"{k}"' for k in importer.key)
     as_text = lambda cols: " || '/' || ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in cols)  # noqa: E731
     group = as_text(importer.group_key or importer.key)
     event = f"greatest({', '.join(importer.event_columns)})" if importer.event_columns else "export_as_of"
+    # The decision needs only keys, provenance and event times: a narrow table, joined back to the rows at the end.
+    # (file_id, source_row) names one input row.
     con.execute(f"""
-        CREATE TEMP TABLE all_rows AS
-        SELECT *, {group} AS group_id, {event} AS row_event
-        FROM (SELECT * FROM existing_rows UNION ALL BY NAME SELECT * FROM staged_rows)
+        CREATE VIEW all_rows AS SELECT * FROM existing_rows UNION ALL BY NAME SELECT * FROM staged_rows;
+        CREATE TEMP TABLE slim AS
+        SELECT file_id, source_row, source_file, ingest_run, export_as_of, {key}, {group} AS group_id, {event} AS row_event
+        FROM all_rows
     """)
     con.execute("""
         CREATE TEMP TABLE winners AS
         SELECT group_id, file_id AS winner_id, source_file AS winner_file FROM (
             SELECT group_id, file_id, max(source_file) AS source_file, max(row_event) AS newest_event,
                    max(ingest_run) AS run, max(export_as_of) AS as_of
-            FROM all_rows GROUP BY group_id, file_id)
+            FROM slim GROUP BY group_id, file_id)
         QUALIFY row_number() OVER (PARTITION BY group_id ORDER BY newest_event DESC NULLS LAST, run DESC NULLS LAST,
                                    as_of DESC NULLS LAST, source_file DESC) = 1
     """)
-    con.execute(f"""
-        CREATE TEMP TABLE ranked AS
-        SELECT *, bool_or(from_winner) OVER (PARTITION BY {key}) AS key_in_winner FROM (
-            SELECT r.*, w.winner_file, r.file_id = w.winner_id AS from_winner,
-                   w.winner_id IN (SELECT file_id FROM quarantined_files) AS winner_incomplete,
-                   row_number() OVER (PARTITION BY {key} ORDER BY r.file_id = w.winner_id DESC, r.row_event DESC NULLS LAST,
-                                      r.ingest_run DESC NULLS LAST, r.export_as_of DESC NULLS LAST, r.source_row) AS rank_in_key
-            FROM all_rows r JOIN winners w USING (group_id))
-    """)
     keep = "rank_in_key = 1 AND (from_winner OR (NOT key_in_winner AND winner_incomplete))"
-    columns = ", ".join(f'"{c}"' for c in importer.schema.names)
-    kept = con.sql(f"SELECT {columns} FROM ranked WHERE {keep} ORDER BY {key}").to_arrow_table()
-    record_key = as_text(importer.key)
-    dropped = con.sql(f"""
+    con.execute(f"""
+        CREATE TEMP TABLE decided AS
+        SELECT file_id, source_file, source_row, {keep} AS keep, from_winner, winner_file, {as_text(importer.key)} AS record_key
+        FROM (
+            SELECT *, bool_or(from_winner) OVER (PARTITION BY {key}) AS key_in_winner FROM (
+                SELECT r.*, w.winner_file, r.file_id = w.winner_id AS from_winner,
+                       w.winner_id IN (SELECT file_id FROM quarantined_files) AS winner_incomplete,
+                       row_number() OVER (PARTITION BY {key} ORDER BY r.file_id = w.winner_id DESC, r.row_event DESC NULLS LAST,
+                                          r.ingest_run DESC NULLS LAST, r.export_as_of DESC NULLS LAST, r.source_row) AS rank_in_key
+                FROM slim r JOIN winners w USING (group_id)))
+    """)
+    columns = ", ".join(f'r."{c}"' for c in importer.schema.names)
+    kept_path = staging / f"{importer.table}.kept.parquet"
+    written = _write_query(con, f"""
+        SELECT {columns} FROM all_rows r SEMI JOIN (SELECT file_id, source_row FROM decided WHERE keep) d
+        ON r.file_id = d.file_id AND r.source_row = d.source_row ORDER BY {", ".join(f'r."{k}"' for k in importer.key)}
+    """, importer.schema, kept_path)
+    [(expected,)] = con.execute("SELECT count(*) FROM decided WHERE keep").fetchall()
+    if written != expected:
+        raise ShopkpiError(f"{importer.table}: merging wrote {written:,} rows for {expected:,} kept; "
+                           "(file_id, source_row) must name one row; nothing was written")
+    dropped_path = staging / f"{importer.table}.dropped.parquet"
+    _write_query(con, """
         SELECT file_id, source_file, source_row,
                CASE WHEN from_winner THEN 'duplicate_within_file' ELSE 'superseded_by_newer_export' END AS rule,
-               {record_key} AS record_key, 'kept: ' || winner_file AS detail
-        FROM ranked WHERE NOT ({keep})
-    """).to_arrow_table()
-    return kept.cast(importer.schema), dropped.cast(EXCLUDED_SCHEMA)
+               record_key, 'kept: ' || winner_file AS detail
+        FROM decided WHERE NOT keep ORDER BY file_id, source_row
+    """, EXCLUDED_SCHEMA, dropped_path)
+    con.close()
+    return kept_path, dropped_path
 
 
 def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, *,
            market_hint: str | None = None, progress: Callable[[str], None] | None = None) -> IngestReport:
     """Ingest files (default: data/<client>/raw/) into the client's store.
 
-    Every file is parsed first; then each table gets one merge and the store one atomic
-    commit, so a run costs one rewrite per table however many files arrive, and a file
-    that cannot be read is reported while the others are stored.
+    Every file is parsed first (its kept rows staged as Parquet under the store); then each table gets
+    one merge and the store one atomic commit, so a run costs one rewrite per table however many files
+    arrive, and a file that cannot be read is reported while the others are stored.
     """
     inputs = inputs or [paths.raw_dir(client)]
     report = IngestReport(client)
     store = Store(client)
     salt = client_salt(client)
     files = discover(inputs)
-    with store.locked():
+    with store.locked(), store.staging() as staging:
         known = set(store.read("files").column("file_id").to_pylist()) if store.has("files") else set()
         staged: list[_Staged] = []
         for number, path in enumerate(files, 1):
             name = _display_name(path, client)
             if progress:
                 progress(f"[{number}/{len(files)}] {name}")
+            started = time.perf_counter()
             file_id = file_sha256(path)[:20]
+            report.timed("hash", time.perf_counter() - started)
             if file_id in known:
                 report.files.append(FileResult(name, "already_ingested", message="same content ingested before; nothing changes"))
                 continue
             ctx = ImportContext(params=params, file_id=file_id, source_file=name, salt=salt, market_hint=market_hint)
+            target = staging / f"{number:05d}-{file_id}.parquet"
             try:
-                item = _parse_one(path, ctx)
-            except UnknownKindError as exc:
-                report.files.append(FileResult(name, "unsupported", message=f"{path}: {exc}"))
-                continue
-            except InputFileError as exc:
-                report.files.append(FileResult(name, "failed", message=str(exc)))
-                continue
-            except Exception as exc:  # a defect or an unforeseen value: fail this file, keep the others
-                report.files.append(FileResult(name, "failed", message=f"{path}: could not be read ({type(exc).__name__}: {exc})"))
+                item = _parse_one(path, ctx, target, report)
+            except Exception as exc:  # noqa: BLE001 - a file that cannot be stored is reported, the others go on
+                report.files.append(_failure(name, path, exc))
+                target.unlink(missing_ok=True)
                 continue
             if isinstance(item, FileResult):
                 report.files.append(item)
@@ -215,64 +332,176 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
             known.add(file_id)
         if staged:
             if progress:
-                progress(f"merging {sum(i.parsed.rows.num_rows for i in staged):,} rows into the store ...")
-            _commit(store, staged)
+                progress(f"merging {sum(i.result.rows_kept for i in staged):,} rows into the store ...")
+            _commit(store, staged, staging, report)
     return report
+
+
+def _failure(name: str, path: Path, exc: Exception) -> FileResult:
+    if isinstance(exc, UnknownKindError):
+        return FileResult(name, "unsupported", message=f"{path}: {exc}")
+    if isinstance(exc, InputFileError):
+        return FileResult(name, "failed", message=str(exc))
+    # A defect or an unforeseen value: fail this file, keep the others.
+    return FileResult(name, "failed", message=f"{path}: could not be read ({type(exc).__name__}: {exc})")
 
 
 @dataclass
 class _Staged:
     importer: Importer
-    parsed: Parsed
     ctx: ImportContext
     file_row: pa.Table
     result: FileResult
+    rows_file: Path  # the file's kept rows, staged as Parquet in the importer's schema
+    quarantine: pa.Table
+    excluded: pa.Table
+    reconciliation: pa.Table
+    chunks: int  # 1: read whole
+    as_of: object  # the latest export_as_of of its chunks
 
 
-def _parse_one(path: Path, ctx: ImportContext) -> _Staged | FileResult:
-    raw = read_any(path)
+def _streams(path: Path) -> bool:
+    """A plain CSV large enough to be read in chunks."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PK\x03\x04" or magic[:2] == b"\x1f\x8b":
+        return False
+    return path.stat().st_size >= _env_int(STREAM_BYTES_ENV, DEFAULT_STREAM_BYTES)
+
+
+def _parse_one(path: Path, ctx: ImportContext, target: Path, report: IngestReport) -> _Staged | FileResult:
+    started = time.perf_counter()
+    layout = csv_layout(path) if _streams(path) else None
+    raw = None if layout else read_any(path)
+    report.timed("read", time.perf_counter() - started)
     client_kinds = [spec for spec in [sales_lines.kind_spec(ctx.params)] if spec]
-    match = detect_kind(raw.headers, client_kinds)
+    match = detect_kind(layout.headers if layout else raw.headers, client_kinds)
     importer = importer_for(match.kind)
     if importer is None:
         return FileResult(ctx.source_file, "unsupported", kind=match.kind,
                           message=f"{match.kind} files are recognised but not imported yet")
     if match.duplicated:
         raise InputFileError(path, f"several headers map to the same column(s): {', '.join(match.duplicated)}", row=1)
-    parsed = importer.parse(raw, match, ctx)
-    rows_in = raw.records.num_rows
-    if rows_in != parsed.rows.num_rows + parsed.quarantine.num_rows + parsed.excluded.num_rows:
-        raise ShopkpiError(f"{path}: row accounting does not balance; nothing was written")
+    if layout and importer.kind not in STREAMABLE_KINDS:
+        layout, raw = None, read_csv(path)
+    if layout:
+        chunk_rows = _env_int(STREAM_CHUNK_ROWS_ENV, DEFAULT_CHUNK_ROWS)
+        try:
+            parts = _parse_chunks(_prefetched(iter_csv_chunks(layout, chunk_rows)), importer, match, ctx, target, report)
+        except RaggedRows:
+            # A row with the wrong number of cells: read again exactly (still chunk by chunk) so row numbers stay true.
+            ctx.facts.timestamp_formats.clear()
+            parts = _parse_chunks(_prefetched(iter_csv_chunks(layout, chunk_rows, exact=True)), importer, match, ctx, target, report)
+        encoding = layout.encoding
+    else:
+        parts = _parse_chunks([raw], importer, match, ctx, target, report)
+        encoding = raw.encoding
+    rows_in, kept, quarantine, excluded, markets, timestamp_format, as_of, reconciliation, chunks = parts
     file_row = pa.table({
         "file_id": [ctx.file_id], "source_file": [ctx.source_file], "kind": [importer.kind], "table": [importer.table],
-        "markets": [",".join(parsed.markets)], "encoding": [raw.encoding], "timestamp_format": [parsed.timestamp_format],
-        "rows_in": [rows_in], "rows_kept": [parsed.rows.num_rows], "rows_quarantined": [parsed.quarantine.num_rows],
-        "rows_excluded": [parsed.excluded.num_rows], "ignored_headers": [" | ".join(match.unmatched)],
+        "markets": [",".join(markets)], "encoding": [encoding], "timestamp_format": [timestamp_format],
+        "rows_in": [rows_in], "rows_kept": [kept], "rows_quarantined": [quarantine.num_rows],
+        "rows_excluded": [excluded.num_rows], "ignored_headers": [" | ".join(match.unmatched)],
         "ingested_at": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)],
     }, schema=FILES_SCHEMA)
-    result = FileResult(ctx.source_file, "ingested", importer.kind, rows_in, parsed.rows.num_rows,
-                        parsed.quarantine.num_rows, parsed.excluded.num_rows)
-    return _Staged(importer, parsed, ctx, file_row, result)
+    result = FileResult(ctx.source_file, "ingested", importer.kind, rows_in, kept, quarantine.num_rows, excluded.num_rows)
+    return _Staged(importer, ctx, file_row, result, target, quarantine, excluded, reconciliation, chunks, as_of)
 
 
-def _commit(store: Store, staged: list[_Staged]) -> None:
+def _prefetched(chunks):
+    """Read the next chunk in a thread while this one is parsed: pyarrow reads without holding the GIL, so
+    reading and parsing overlap on two cores. One chunk waits at most, so memory stays bounded; an error
+    in reading (RaggedRows, a bad byte) is raised here, in order."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        ready.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(end)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            ready.put(exc)
+
+    reader = threading.Thread(target=read, name="shopkpi-read", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue see the stop
+            with contextlib.suppress(queue.Empty):
+                ready.get_nowait()
+            reader.join(0.05)
+
+
+def _parse_chunks(chunks, importer: Importer, match, ctx: ImportContext, target: Path, report: IngestReport) -> tuple:
+    """Parse a file chunk by chunk with its importer, appending the kept rows to `target` (Parquet);
+    quarantine and excluded records (small) stay in memory."""
+    rows_in = kept = 0
+    quarantine, excluded, reconciliation = [], [], []
+    markets: set[str] = set()
+    timestamp_format, as_of, count = None, None, 0
+    with pq.ParquetWriter(target, importer.schema, compression="snappy") as writer, contextlib.ExitStack() as stack:
+        if hasattr(chunks, "close"):
+            stack.callback(chunks.close)  # a chunk that fails to parse stops the reader thread too
+        started = time.perf_counter()
+        for raw in chunks:
+            report.timed("read", time.perf_counter() - started)
+            started = time.perf_counter()
+            parsed = importer.parse(raw, match, ctx)
+            report.timed("parse", time.perf_counter() - started)
+            started = time.perf_counter()
+            n = raw.records.num_rows
+            if n != parsed.rows.num_rows + parsed.quarantine.num_rows + parsed.excluded.num_rows:
+                raise ShopkpiError(f"{raw.path}: row accounting does not balance in rows {raw.first_row:,}-"
+                                   f"{raw.first_row + n - 1:,}; nothing was written")
+            writer.write_table(parsed.rows if parsed.rows.schema == importer.schema else parsed.rows.cast(importer.schema))
+            rows_in, kept, count = rows_in + n, kept + parsed.rows.num_rows, count + 1
+            quarantine.append(parsed.quarantine)
+            excluded.append(parsed.excluded)
+            reconciliation.append(parsed.reconciliation_table(ctx, importer.kind))
+            markets |= set(parsed.markets)
+            timestamp_format = timestamp_format or parsed.timestamp_format
+            chunk_as_of = parsed.export_as_of
+            if chunk_as_of is None and "export_as_of" in parsed.rows.column_names and parsed.rows.num_rows:
+                chunk_as_of = pc.max(parsed.rows.column("export_as_of")).as_py()
+            if chunk_as_of is not None:
+                as_of = chunk_as_of if as_of is None else max(as_of, chunk_as_of)
+            report.timed("stage", time.perf_counter() - started)
+            started = time.perf_counter()
+    return (rows_in, kept, pa.concat_tables(quarantine).cast(QUARANTINE_SCHEMA), pa.concat_tables(excluded).cast(EXCLUDED_SCHEMA),
+            sorted(markets), timestamp_format, as_of, pa.concat_tables(reconciliation), count)
+
+
+def _commit(store: Store, staged: list[_Staged], staging: Path, report: IngestReport) -> None:
     """One merge per table and one atomic commit for everything parsed in this run."""
-    updates: dict[str, pa.Table] = {}
-    dropped_all = []
+    updates: dict[str, pa.Table | Path] = {}
+    dropped_files = []
     run = store.manifest()["version"] + 1
     stored_files = _stored(store, "files", FILES_SCHEMA)
     with_quarantine = {f for f, q in zip(stored_files["file_id"].to_pylist(), stored_files["rows_quarantined"].to_pylist()) if q}
-    with_quarantine |= {i.ctx.file_id for i in staged if i.parsed.quarantine.num_rows}
-    for item in staged:
-        position = item.parsed.rows.schema.get_field_index("ingest_run")
-        item.parsed.rows = item.parsed.rows.set_column(position, "ingest_run", pa.array([run] * item.parsed.rows.num_rows, pa.int64()))
+    with_quarantine |= {i.ctx.file_id for i in staged if i.quarantine.num_rows}
+    started = time.perf_counter()
     for importer in {id(i.importer): i.importer for i in staged}.values():
-        rows = pa.concat_tables([i.parsed.rows for i in staged if i.importer is importer])
-        kept, dropped = _merge(store, importer, rows, with_quarantine)
+        kept, dropped = _merge(store, importer, [i for i in staged if i.importer is importer], with_quarantine, run, staging)
         updates[importer.table] = kept
-        dropped_all.append(dropped)
-    dropped = pa.concat_tables(dropped_all)
-    dropped_per_file = dict(zip(*[c.to_pylist() for c in dropped.group_by("file_id").aggregate([("file_id", "count")]).columns]))
+        dropped_files.append(dropped)
+    report.timed("merge", time.perf_counter() - started)
+    started = time.perf_counter()
+    files_sql = ", ".join(_quoted(p) for p in dropped_files)
+    dropped_per_file = dict(duckdb.sql(f"SELECT file_id, count(*) FROM read_parquet([{files_sql}]) GROUP BY 1").fetchall())
     for item in staged:
         # Rows of this run's files that lost to a newer export are excluded, not kept.
         moved = dropped_per_file.get(item.ctx.file_id, 0)
@@ -281,12 +510,17 @@ def _commit(store: Store, staged: list[_Staged]) -> None:
         for column, value in (("rows_kept", item.result.rows_kept), ("rows_excluded", item.result.rows_excluded)):
             position = FILES_SCHEMA.get_field_index(column)
             item.file_row = item.file_row.set_column(position, FILES_SCHEMA.field(column), pa.array([value], pa.int64()))
-    updates["quarantine"] = pa.concat_tables([_stored(store, "quarantine", QUARANTINE_SCHEMA)] + [i.parsed.quarantine for i in staged])
-    updates["excluded"] = pa.concat_tables([_stored(store, "excluded", EXCLUDED_SCHEMA)] + [i.parsed.excluded for i in staged] + [dropped])
+    updates["quarantine"] = pa.concat_tables([_stored(store, "quarantine", QUARANTINE_SCHEMA)] + [i.quarantine for i in staged])
+    # The excluded table can be as long as a whole re-ingested export (every row superseded): streamed, never
+    # loaded. In order: what was stored, this run's non-data rows, this run's superseded and duplicate rows.
+    updates["excluded"] = _concat_parquet(
+        staging / "excluded.parquet", EXCLUDED_SCHEMA,
+        ([store.table_path("excluded")] if store.has("excluded") else []) + [i.excluded for i in staged] + dropped_files)
     updates["files"] = pa.concat_tables([_stored(store, "files", FILES_SCHEMA)] + [i.file_row for i in staged])
     updates["reconciliation"] = pa.concat_tables([_stored(store, "reconciliation", RECONCILIATION_SCHEMA)] +
-                                                 [i.parsed.reconciliation_table(i.ctx, i.importer.kind) for i in staged])
+                                                 [i.reconciliation for i in staged])
     store.commit(updates)
+    report.timed("commit", time.perf_counter() - started)
 
 
 def row_accounting(client: str) -> pa.Table:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from shopkpi.errors import InputFileError
-from shopkpi.ingest.headers import normalise_header, registry
+from shopkpi.ingest.headers import normalise_header, qualify_by_section, registry
 
 _SNIFF_BYTES = 1 << 16
 _DELIMITERS = [",", "\t", ";", "|"]
@@ -31,9 +31,34 @@ class RawTable:
     encoding: str
     delimiter: str | None
     metadata_rows: list[list[str]] = field(default_factory=list)
+    # Data records of the file before this one when it is read in chunks (0: the file's first records).
+    # `first_row` is already the true spreadsheet row of records[0]; this says whether a chunk starts the file.
+    offset: int = 0
 
     def row_number(self, index: int) -> int:
         return self.first_row + index
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What a CSV file's head tells: encoding, separator, header and the metadata block above it."""
+
+    path: Path
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    header_index: int  # record index of the header row
+    header_lines: int  # physical lines up to and including the header
+    metadata: list[list[str]]
+
+    def raw(self, records: pa.Table, offset: int = 0) -> RawTable:
+        """A RawTable of data records that follow `offset` earlier records of this file."""
+        return RawTable(self.path, self.headers, records, self.header_lines + 1 + offset, self.encoding, self.delimiter,
+                        metadata_rows=self.metadata, offset=offset)
+
+
+class RaggedRows(Exception):
+    """The fast reader met a row with the wrong number of cells; the file must be read exactly."""
 
 
 def sniff_encoding(head: bytes, path: Path) -> str:
@@ -77,7 +102,7 @@ def sniff_delimiter(text: str, path: Path) -> str:
         return best
 
 
-def read_csv(path: Path) -> RawTable:
+def csv_layout(path: Path) -> CsvLayout:
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
@@ -89,6 +114,28 @@ def read_csv(path: Path) -> RawTable:
     headers = [h.strip() for h in header_line]
     if not any(headers):
         raise InputFileError(path, "the first row is empty; expected column headers", row=1)
+    return CsvLayout(path, encoding, delimiter, headers, header_index, header_physical_lines, metadata)
+
+
+def _arrow_options(layout: CsvLayout, block_size: int, on_invalid) -> dict:
+    """All cells as strings, the header block skipped, blank lines kept (dropping them would shift row numbers)."""
+    names = [f"c{i}" for i in range(len(layout.headers))]
+    return dict(
+        read_options=pacsv.ReadOptions(encoding="utf8" if layout.encoding == "utf-8" else layout.encoding,
+                                       skip_rows=layout.header_lines, column_names=names, block_size=block_size),
+        parse_options=pacsv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                                         invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+
+
+def _parse_error(layout: CsvLayout, exc: Exception) -> InputFileError:
+    return InputFileError(layout.path, f"cannot be parsed as {layout.encoding} CSV with {layout.delimiter!r} separator: {exc}")
+
+
+def read_csv(path: Path) -> RawTable:
+    layout = csv_layout(path)
     bad_rows: list[int] = []
 
     def on_invalid(row):
@@ -96,29 +143,62 @@ def read_csv(path: Path) -> RawTable:
         return "skip"
 
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding == "utf-8" else encoding,
-                skip_rows=header_physical_lines,
-                column_names=[f"c{i}" for i in range(len(headers))],
-                block_size=1 << 24,
-            ),
-            # Blank lines are rows too: dropping them would shift every later row number.
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
-                                             invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in range(len(headers))},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = pacsv.read_csv(layout.path, **_arrow_options(layout, 1 << 24, on_invalid))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise InputFileError(path, f"cannot be parsed as {encoding} CSV with {delimiter!r} separator: {exc}") from None
+        raise _parse_error(layout, exc) from None
     if bad_rows:
         # Rows with the wrong number of cells: re-read exactly so row numbers stay true.
-        return _read_csv_exact(path, encoding, delimiter, headers, header_index, header_physical_lines, metadata)
-    return RawTable(path, headers, table, header_physical_lines + 1, encoding, delimiter, metadata_rows=metadata)
+        return layout.raw(next(_exact_records(layout, None)))
+    return layout.raw(table)
+
+
+def iter_csv_chunks(layout: CsvLayout, chunk_rows: int, exact: bool = False):
+    """The file's data records as RawTables of `chunk_rows` records each, in bounded memory.
+
+    Row numbers stay true across chunks (`first_row`, `offset`). The fast reader raises RaggedRows
+    before yielding the chunk that holds a row with the wrong number of cells; read again with
+    `exact=True`, which keeps such rows (marked in `__ragged__`) chunk by chunk.
+    """
+    if exact:
+        offset = 0
+        for records in _exact_records(layout, chunk_rows):
+            yield layout.raw(records, offset)
+            offset += records.num_rows
+        return
+    ragged: list[int] = []
+
+    def on_invalid(row):
+        ragged.append(row.number or -1)
+        return "skip"
+
+    # Blocks well under a chunk, so a chunk is never much larger than asked.
+    block = max(1 << 16, min(1 << 24, chunk_rows * 64))
+    pending: list[pa.RecordBatch] = []
+    buffered, offset = 0, 0
+    try:
+        reader = pacsv.open_csv(layout.path, **_arrow_options(layout, block, on_invalid))
+        for batch in reader:
+            if ragged:
+                raise RaggedRows(layout.path)
+            pending.append(batch)
+            buffered += batch.num_rows
+            while buffered >= chunk_rows:
+                table = pa.Table.from_batches(pending)
+                yield layout.raw(table.slice(0, chunk_rows).combine_chunks(), offset)
+                offset += chunk_rows
+                rest = table.slice(chunk_rows)
+                pending, buffered = rest.to_batches(), rest.num_rows
+        if ragged:
+            raise RaggedRows(layout.path)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        # The reader works by blocks: the bad cell is in the block after the last row read.
+        after = layout.header_lines + offset + buffered
+        raise InputFileError(layout.path, f"cannot be parsed as {layout.encoding} CSV with {layout.delimiter!r} separator "
+                             f"(in the rows after row {after:,}): {exc}") from None
+    if buffered or offset == 0:
+        names = [f"c{i}" for i in range(len(layout.headers))]
+        table = pa.Table.from_batches(pending, schema=pa.schema([(n, pa.string()) for n in names]))
+        yield layout.raw(table.combine_chunks(), offset)
 
 
 def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[str], int, list[list[str]]]:
@@ -145,14 +225,21 @@ def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[st
     return index, records[index], line_after[index], [[c.strip() for c in r] for r in records[:index]]
 
 
-def _read_csv_exact(path: Path, encoding: str, delimiter: str, headers: list[str], header_index: int = 0,
-                    header_lines: int = 1, metadata: list[list[str]] | None = None) -> RawTable:
-    """Slow path: keeps ragged rows, padding or marking them for quarantine by the caller."""
-    width = len(headers)
+def _exact_records(layout: CsvLayout, chunk_rows: int | None):
+    """Slow path (Python csv): keeps ragged rows, padded, with their cell count in `__ragged__` for the caller
+    to quarantine. Yields tables of `chunk_rows` records (None: the whole file in one table)."""
+    width = len(layout.headers)
+    names = [f"c{i}" for i in range(width)] + ["__ragged__"]
+    schema = pa.schema([(n, pa.string()) for n in names])
+
+    def table(columns):
+        return pa.table(dict(zip(names, columns)), schema=schema)
+
     columns: list[list[str]] = [[] for _ in range(width + 1)]  # last column flags ragged rows
-    with open(path, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        for _ in range(header_index + 1):
+    yielded = False
+    with open(layout.path, encoding=layout.encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=layout.delimiter)
+        for _ in range(layout.header_index + 1):
             next(reader, None)
         for row in reader:
             cells = len(row)
@@ -161,9 +248,12 @@ def _read_csv_exact(path: Path, encoding: str, delimiter: str, headers: list[str
                 columns[i].append(cell)
             # A blank line is one empty cell: a blank row, not a ragged one.
             columns[width].append(f"{cells}" if cells != width and cells > 0 else "")
-    names = [f"c{i}" for i in range(width)] + ["__ragged__"]
-    return RawTable(path, headers, pa.table(dict(zip(names, columns))), header_lines + 1, encoding, delimiter,
-                    metadata_rows=metadata or [])
+            if chunk_rows and len(columns[0]) >= chunk_rows:
+                yield table(columns)
+                yielded = True
+                columns = [[] for _ in range(width + 1)]
+    if columns[0] or not yielded:
+        yield table(columns)
 
 
 def _cell_text(value) -> str:
@@ -218,6 +308,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     headers = [h.strip() for h in rows[header_index]]
     while headers and not headers[-1]:
         headers.pop()
+    headers = qualify_by_section(headers, rows[:header_index])
     width = len(headers)
     body = [(r + [""] * width)[:width] for r in rows[header_index + 1 :]]
     columns = {f"c{i}": [r[i] for r in body] for i in range(width)}

@@ -40,6 +40,15 @@ def market_reference() -> dict:
     return yaml.safe_load(resources.files("shopkpi.data").joinpath("markets.yaml").read_text(encoding="utf-8"))
 
 
+@dataclass
+class FileFacts:
+    """Facts that hold for a whole file, decided on the first chunk that shows them and enforced on the
+    later chunks when a large file is parsed in chunks (a later chunk never silently switches layout)."""
+
+    # (column, market code or "date") -> the strptime layout the file uses there.
+    timestamp_formats: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ImportContext:
     params: object  # ClientParams
@@ -47,6 +56,7 @@ class ImportContext:
     source_file: str
     salt: bytes
     market_hint: str | None = None
+    facts: FileFacts = field(default_factory=FileFacts, hash=False, compare=False)
 
 
 @dataclass
@@ -56,6 +66,8 @@ class Parsed:
     excluded: pa.Table  # non-data rows; duplicates are decided when merging into the store
     markets: list[str] = field(default_factory=list)
     timestamp_format: str | None = None
+    # The export_as_of given to these rows (for a chunk: its own; the file's is the latest of its chunks').
+    export_as_of: object = None
     # Where the export states its own totals (ads totals row, settlement header...): one dict per
     # metric with keys metric, export_total, our_total, explanation (why they may differ).
     reconciliation: list[dict] = field(default_factory=list)
@@ -135,7 +147,8 @@ def non_data_rows(raw: RawTable, key_column: int) -> tuple[pa.Array, pa.Array]:
         all_blank = pa.array(mask)
     footer = pc.fill_null(pc.match_substring_regex(first, r"(?i)^(total|合计|总计|tổng|jumlah)"), False)
     sentence = pc.fill_null(pc.match_substring_regex(first, r"[A-Za-z].*\s"), False)
-    description = pc.and_(sentence, pa.array(np.arange(n) == 0))
+    # Only the file's first data row can be its description row (not the first row of a later chunk).
+    description = pc.and_(sentence, pa.array(np.arange(n) + raw.offset == 0))
     if n and description[0].as_py():
         # A description row is prose in most cells; a first record whose key merely has spaces
         # ("Blue Mug 300ml") has numbers elsewhere.
@@ -176,13 +189,24 @@ def market_of_rows(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> pa.
                          "pass --market CODE for this file")
 
 
+def constant_text(value: str, n: int) -> pa.Array:
+    """`value` repeated n times, built from buffers (a Python list of millions of strings is slow)."""
+    data = value.encode("utf-8")
+    small = len(data) * n < 2**31 - 1
+    offsets = np.arange(n + 1, dtype=np.int32 if small else np.int64) * len(data)
+    array = pa.Array.from_buffers(pa.string() if small else pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
+    return array if small else array.cast(pa.string())
+
+
 def provenance_columns(raw: RawTable, ctx: ImportContext, as_of) -> dict[str, pa.Array]:
     n = raw.records.num_rows
+    as_of_type = pa.timestamp("s", tz="UTC")
     return {
-        "file_id": pa.array([ctx.file_id] * n, pa.string()),
-        "source_file": pa.array([ctx.source_file] * n, pa.string()),
+        "file_id": constant_text(ctx.file_id, n),
+        "source_file": constant_text(ctx.source_file, n),
         "source_row": pa.array(np.arange(n, dtype=np.int64) + raw.first_row),
-        "export_as_of": pa.array([as_of] * n, pa.timestamp("s", tz="UTC")),
+        "export_as_of": (pa.nulls(n, as_of_type) if as_of is None else
+                         pa.array(np.full(n, pa.scalar(as_of, as_of_type).value, dtype=np.int64)).view(as_of_type)),
         "ingest_run": pa.nulls(n, pa.int64()),  # set when the run commits
     }
 
@@ -191,6 +215,7 @@ def finish(raw: RawTable, ctx: ImportContext, out: dict[str, pa.Array], schema: 
            skip_rule: pa.Array, problems: Problems, timestamp_format: str | None = None) -> Parsed:
     """Typed columns -> Parsed: rows that are neither non-data nor quarantined, plus their bookkeeping."""
     table = pa.table({f.name: out[f.name].cast(f.type) for f in schema}, schema=schema)
+    as_of = pc.max(table.column("export_as_of")).as_py() if "export_as_of" in schema.names else None
     rows = table.filter(pc.invert(pc.or_(skip, problems.bad)))
     markets = sorted(set(rows.column("market").drop_null().to_pylist())) if "market" in schema.names else []
-    return Parsed(rows, problems.table(ctx), excluded_table(raw, ctx, skip, skip_rule), markets, timestamp_format)
+    return Parsed(rows, problems.table(ctx), excluded_table(raw, ctx, skip, skip_rule), markets, timestamp_format, as_of)
