@@ -56,11 +56,12 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## bench: benchmarks (ingestion of a 3M-line orders export vs pyarrow's CSV reader; forecasting 10,000 series vs statsmodels ETS; the batch with 1 and 2 workers)
+## bench: benchmarks (ingestion of a 3M-line orders export vs pyarrow's CSV reader; forecasting 10,000 series vs statsmodels ETS; the batch with 1 and 2 workers; the dashboard's first render vs a minimal Voila page; run `make demo` first)
 bench: $(STAMP)
 	$(BIN)/shopkpi bench ingest --workdir /tmp/shopkpi-bench
 	$(BIN)/shopkpi bench forecast --repeats 2 --ets-sample 16
 	$(BIN)/shopkpi bench batch --clients 6
+	$(BIN)/shopkpi bench dashboard --client $(CLIENT) --repeats 5
 
 ## clean-outputs: delete generated outputs (client data under data/ is kept)
 clean-outputs:
