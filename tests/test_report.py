@@ -72,3 +72,24 @@ def test_dashboard_picks_the_latest_period_by_date(workspace):
         (paths.artifacts_dir("demo", period)).mkdir(parents=True)
         (paths.artifacts_dir("demo", period) / "kpis.json").write_text("{}")
     assert dashboard.available_periods("demo") == ["2026-W02", "2026-W46", "2026-12"]
+
+
+def test_a_rate_change_inside_the_period_records_both_rates():
+    import datetime as dt
+
+    import duckdb
+
+    from shopkpi.periods import parse_period
+    from shopkpi.report import kpis_by_market
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE fx (currency VARCHAR, valid_from DATE, rate DOUBLE)")
+    con.execute("INSERT INTO fx VALUES ('GBP', '2025-01-01', 1.27), ('GBP', '2026-11-16', 1.33)")
+    con.execute("""CREATE TABLE clean_orders AS SELECT * FROM (VALUES
+        ('1', 'UK', 'GBP', DATE '2026-11-10', NULL, 'completed', 100.0, 0.0, 1),
+        ('2', 'UK', 'GBP', DATE '2026-11-20', NULL, 'completed', 100.0, 0.0, 1))
+        t(order_id, market, currency, paid_local_date, exclusion_reason, status_group, order_amount, order_refund_amount, units)""")
+    [row] = kpis_by_market(con, parse_period("2026-11")).to_dict(orient="records")
+    assert row["gmv_net"] == pytest.approx(100 * 1.27 + 100 * 1.33)
+    assert row["fx_rates_used"] == "1.27 from 2025-01-01; 1.33 from 2026-11-16"
+    assert (row["fx_rate"], row["fx_from"]) == (1.33, dt.date(2026, 11, 16))

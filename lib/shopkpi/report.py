@@ -61,10 +61,12 @@ def kpis_by_market(con, period: Period) -> pd.DataFrame:
             sum(order_amount * rate) FILTER (WHERE exclusion_reason = 'cancelled') AS cancelled_amount,
             sum(order_amount * rate) FILTER (WHERE exclusion_reason IN ('test_order', 'sample_order', 'replacement_order')) AS test_sample_amount,
             sum(order_amount * rate) FILTER (WHERE exclusion_reason = 'unpaid') AS unpaid_amount,
-            min(fx_date) AS fx_from, any_value(rate) AS fx_rate
+            max(fx_date) AS fx_from, arg_max(rate, fx_date) AS fx_rate,  -- the latest rate used and its date
+            -- A rate that changed inside the period: every rate used, each with the date it took effect.
+            string_agg(DISTINCT printf('%.6g from %s', rate, fx_date), '; ' ORDER BY printf('%.6g from %s', rate, fx_date)) AS fx_rates_used
         FROM o GROUP BY market ORDER BY market
     """).df()
-    numeric = [c for c in df.columns if c not in ("market", "currency", "fx_from")]
+    numeric = [c for c in df.columns if c not in ("market", "currency", "fx_from", "fx_rates_used")]
     df[numeric] = df[numeric].astype(float).fillna(0.0)
     df[["orders", "units"]] = df[["orders", "units"]].astype(int)
     df["fx_from"] = pd.to_datetime(df["fx_from"]).dt.date
