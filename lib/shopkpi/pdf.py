@@ -14,6 +14,13 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-sync", "--no-first-run", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
          "--virtual-time-budget=10000"]
 TIMEOUT_S = 120
+# JupyterLab's print style keeps each output on one page, so a long list of target lines moved whole to the
+# next page and left the first one blank below its heading; lists and tables may break, figures never do.
+# Wide tables get a scroll bar on screen; on paper they shrink to the page instead of being cut off.
+PRINT_STYLE = ("<style>@media print { .jp-OutputArea-child { break-inside: auto; } img { break-inside: avoid; } "
+               ".jp-OutputArea-output { overflow: visible !important; } table { font-size: 0.78em; } "
+               ".jp-Notebook, .jp-Cell { padding-left: 0 !important; padding-right: 0 !important; } } "
+               "h1, h2, h3 { break-after: avoid; } @page { margin: 12mm; }</style>")
 
 
 def chromium() -> str | None:
@@ -28,10 +35,17 @@ def print_pdf(html: Path, pdf: Path | None = None) -> Path:
     html = Path(html).resolve()
     pdf = Path(pdf) if pdf else html.with_suffix(".pdf")
     tmp = pdf.with_name(pdf.stem + ".tmp.pdf")
+    # A copy beside the original, so relative links still resolve, with the print style added.
+    printable = html.with_name(html.stem + ".print.html")
+    text = html.read_text(encoding="utf-8")
+    printable.write_text(text.replace("</head>", PRINT_STYLE + "</head>", 1), encoding="utf-8")
     # Its own profile folder: parallel runs in a batch must not share a browser profile.
-    with tempfile.TemporaryDirectory(prefix="shopkpi-chromium-") as profile:
-        done = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", html.as_uri()],
-                              capture_output=True, timeout=TIMEOUT_S)
+    try:
+        with tempfile.TemporaryDirectory(prefix="shopkpi-chromium-") as profile:
+            done = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", printable.as_uri()],
+                                  capture_output=True, timeout=TIMEOUT_S)
+    finally:
+        printable.unlink(missing_ok=True)
     if done.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
         tmp.unlink(missing_ok=True)
         raise ShopkpiError(f"no PDF for {html.name}: Chromium exited with {done.returncode}")

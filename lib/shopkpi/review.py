@@ -188,6 +188,32 @@ def _reconciliation_lines(lang: str, clean: dict) -> list[str]:
     return lines
 
 
+def attainment_chart(lang: str, targets: dict):
+    """The attainment chart in the report's language, from targets.json (07 drew its own in the client's)."""
+    import pandas as pd
+
+    from shopkpi.targets.figures import attainment_figure
+
+    rows = pd.DataFrame(targets["targets"])
+    if rows.empty or rows["attainment"].notna().sum() == 0:
+        return None
+    return attainment_figure(rows, lang)
+
+
+def restock_chart(lang: str, restock: dict):
+    """The top stock-out risks in the report's language, from restock.json."""
+    import pandas as pd
+
+    from shopkpi.restock.figures import risks_figure
+
+    plan = pd.DataFrame(restock["plan"])
+    if plan.empty:
+        return None
+    for column in ("stockout_date", "stock_as_of"):
+        plan[column] = pd.to_datetime(plan[column])
+    return risks_figure(plan, lang)
+
+
 def review_sections(lang: str, found: dict[str, dict | None]) -> list[tuple[str, list[str]]]:
     """(heading key, sentences) of each analysis that ran, in the order the review report shows them."""
     sections = [("review_targets", target_lines(lang, found["targets"])),
