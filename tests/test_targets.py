@@ -417,3 +417,27 @@ def test_review_lines_give_projection_only_where_one_applies():
         assert len(lines) == 3 and "–" not in lines[2], lines
         assert "850" in lines[1] and "50" in lines[1]
         assert "500" in lines[2] and "1,000" in lines[2]
+
+
+def test_review_charts_speak_the_report_language():
+    """The English review draws its own charts: no Chinese label from the client-language run may leak in."""
+    import re
+
+    import matplotlib.pyplot as plt
+
+    from shopkpi import plotting
+    from shopkpi.review import attainment_chart, restock_chart
+
+    plotting.setup()  # the report's style and a CJK font, as the notebooks set them
+    target = {"level": "company", "node": "company", "kpi": "gmv_net", "period": "2026-11", "period_kind": "month",
+              "depth": 0, "attainment": 0.4, "status": "off_pace", "projection": 800.0, "projection_low": 700.0,
+              "projection_high": 900.0, "remaining_days": 10, "elapsed_share": 0.6, "target": 1000.0}
+    plan = {"seller_sku": "LH-1", "warehouse": "UK-3PL", "status": "stockout_risk", "stockout_date": "2026-11-28",
+            "stock_as_of": "2026-11-15", "days_of_cover": 13}
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for lang in ("en", "zh"):
+        for fig in (attainment_chart(lang, {"targets": [target]}), restock_chart(lang, {"plan": [plan]})):
+            ax = fig.axes[0]
+            texts = [ax.get_title(), ax.get_xlabel()] + [label.get_text() for label in ax.get_yticklabels()]
+            assert bool(cjk.search(" ".join(texts))) == (lang == "zh"), (lang, texts)
+            plt.close(fig)
