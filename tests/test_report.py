@@ -93,3 +93,25 @@ def test_a_rate_change_inside_the_period_records_both_rates():
     assert row["gmv_net"] == pytest.approx(100 * 1.27 + 100 * 1.33)
     assert row["fx_rates_used"] == "1.27 from 2025-01-01; 1.33 from 2026-11-16"
     assert (row["fx_rate"], row["fx_from"]) == (1.33, dt.date(2026, 11, 16))
+
+
+@pytest.mark.parametrize("reason, zh", [
+    ("not an 18-19 digit Order ID (Excel may have turned it into 1.23E+17); quarantined, never merged", "不是18-19位的订单号"),
+    ("not a date-time in TH layout (%d/%m/%Y %H:%M:%S or %Y-%m-%d %H:%M)", "不是TH市场格式的日期时间（%d/%m/%Y %H:%M:%S or %Y-%m-%d %H:%M）"),
+    ("not a whole number or count like 1.2K", "不是整数或 1.2K 这样的计数"),
+    ("required value is empty", "必填值为空"),
+    ("something new an importer says", "something new an importer says（导入程序的英文原文）"),
+])
+def test_quarantine_reasons_in_the_chinese_review(reason, zh):
+    from shopkpi.review import quarantine_reason
+
+    assert quarantine_reason(reason, "zh").startswith(zh)
+    assert quarantine_reason(reason, "en") == reason
+
+
+def test_every_reason_the_demo_quarantines_has_a_chinese_text(demo_store):
+    from shopkpi.review import quarantine_reason
+    from shopkpi.store import Store
+
+    reasons = [r[0] for r in Store("demo").connect().execute("SELECT DISTINCT reason FROM quarantine").fetchall()]
+    assert reasons and all("英文原文" not in quarantine_reason(r, "zh") for r in reasons), reasons

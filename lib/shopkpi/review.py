@@ -6,6 +6,7 @@ when an analysis did not run or failed, instead of leaving a silent gap.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -152,7 +153,7 @@ def data_quality_lines(lang: str, folder: Path) -> list[str]:
             lines.append(t("dq_failed", lang, files=len(ingest["failed_files"]), names=names))
         if ingest["quarantine"]:
             top = max(ingest["quarantine"], key=lambda q: q["rows"])
-            lines.append(t("dq_quarantine_top", lang, column=top["column"], reason=top["reason"], rows=top["rows"],
+            lines.append(t("dq_quarantine_top", lang, column=top["column"], reason=quarantine_reason(top["reason"], lang), rows=top["rows"],
                            example=top["example"]))
     if clean_file.exists():
         exclusions = artifacts.read_json(clean_file)["exclusions"]
@@ -165,6 +166,27 @@ def data_quality_lines(lang: str, folder: Path) -> list[str]:
         lines.append(t("dq_orders", lang, counted=f"{counted:,}", excluded=excluded))
         lines += _reconciliation_lines(lang, artifacts.read_json(clean_file))
     return lines
+
+
+@lru_cache(maxsize=1)
+def _reason_table() -> list[dict]:
+    from importlib import resources
+
+    import yaml
+
+    return yaml.safe_load(resources.files("shopkpi.data").joinpath("quarantine_reasons.yaml").read_text(encoding="utf-8"))
+
+
+def quarantine_reason(reason: str, lang: str) -> str:
+    """An importer's (English) quarantine reason in the report's language; unknown reasons say they are the original."""
+    if lang == "en":
+        return reason
+    import re
+
+    for entry in _reason_table():
+        if match := re.fullmatch(entry["pattern"], reason):
+            return entry[lang].format(**match.groupdict())
+    return t("untranslated_reason", lang, reason=reason)
 
 
 def _reconciliation_lines(lang: str, clean: dict) -> list[str]:
