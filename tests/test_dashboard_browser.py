@@ -4,43 +4,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from shopkpi import dashboard, paths, serve
+from shopkpi.dashboard_bench import CHROMIUM_FLAGS
+from shopkpi.pdf import chromium
 
 from conftest import workspace_env
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM = chromium()
 
 if not CHROMIUM:
     if os.environ.get("CI"):
         raise RuntimeError("CI must run the browser test: install Debian's chromium (.ci/run does)")
     pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
-
-
-def _wait_until_serving(url: str, process, log, timeout: float = 90.0) -> None:
-    """Poll until the server answers at all (any HTTP status), or fail with its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"voila exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise RuntimeError(f"voila did not answer within {timeout}s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +30,7 @@ def voila_server(demo_run_session, tmp_path_factory):
     with workspace_env(demo_run_session["root"]):
         process, url, token = serve.start("demo", log=log)
         try:
-            _wait_until_serving(url.split("?")[0] + "api/status", process, log)
+            serve.wait_until_serving(url.split("?")[0] + "api/status", process, log)
             yield {"url": url, "token": token, "base": url.split("?")[0], "log": log}
         finally:
             process.terminate()

@@ -7,20 +7,18 @@ so the ratio is what our page costs above Voila's own floor on this machine. Med
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Callable
 
 import nbformat
 
 from shopkpi import serve
+from shopkpi.pdf import BROWSER_FLAGS, chromium
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = BROWSER_FLAGS + ["--disable-quic"]
 REFERENCE_SOURCE = 'import ipywidgets\nipywidgets.HTML(\'<div data-kpi="gmv_net"><span class="value">1</span></div>\')'
 FIGURE = '[data-kpi="gmv_net"] .value'
 
@@ -36,25 +34,13 @@ def _reference_page(folder: Path) -> Path:
 
 
 def _serve(client: str, page: Path | None, log: Path):
-    import subprocess
-
-    port = serve.free_port()
-    token = "bench"
-    command = serve.voila_command(port, token, page=page)
-    process = subprocess.Popen(command, env=serve.voila_env(client), cwd=str((page or serve.paths.dashboard_dir() / serve.PAGE).parent),
-                               stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "api/status", timeout=2)
-            return process, f"{base}?token={token}"
-        except Exception:
-            if process.poll() is not None:
-                raise RuntimeError(f"voila exited: {log.read_text()[-2000:]}") from None
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("voila did not start within 120 s")
+    process, url, _ = serve.start(client, token="bench", log=log, page=page)
+    try:
+        serve.wait_until_serving(url.split("?")[0] + "api/status", process, log, timeout=120)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, url
 
 
 def _views(browser, url: str, views: int, pause: float) -> tuple[float, list[float]]:
@@ -79,12 +65,12 @@ def bench_dashboard(client: str = "demo", views: int = 5, pause: float = 6.0, sa
     """First-figure times of the client's page and of the reference page, alternating servers."""
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
+    browser_path = chromium()
+    if not browser_path:
         raise RuntimeError("bench dashboard needs Debian's chromium (apt-get install chromium)")
     results = {}
     with tempfile.TemporaryDirectory(prefix="shopkpi-dash-bench-") as tmp, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
+        browser = pw.chromium.launch(executable_path=browser_path, args=CHROMIUM_FLAGS, headless=True)
         for name, page in (("reference", _reference_page(Path(tmp))), ("ours", None)):
             process, url = _serve(client, page, Path(tmp) / f"{name}.log")
             try:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from shopkpi.errors import ShopkpiError
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
-         "--virtual-time-budget=10000"]
+# Headless Chromium as the tests and benchmarks run it too: no sandbox (containers), nothing fetched in the background.
+BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = BROWSER_FLAGS + ["--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000"]
 TIMEOUT_S = 120
 # JupyterLab's print style keeps each output on one page, so a long list of target lines moved whole to the
 # next page and left the first one blank below its heading; lists and tables may break, figures never do.

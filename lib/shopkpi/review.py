@@ -156,7 +156,8 @@ def data_quality_lines(lang: str, folder: Path) -> list[str]:
             lines.append(t("dq_quarantine_top", lang, column=top["column"], reason=quarantine_reason(top["reason"], lang), rows=top["rows"],
                            example=top["example"]))
     if clean_file.exists():
-        exclusions = artifacts.read_json(clean_file)["exclusions"]
+        clean = artifacts.read_json(clean_file)
+        exclusions = clean["exclusions"]
         counted = sum(e["orders"] for e in exclusions if e["reason"] == "counted")
         by_reason: dict[str, int] = {}
         for e in exclusions:
@@ -164,7 +165,7 @@ def data_quality_lines(lang: str, folder: Path) -> list[str]:
                 by_reason[e["reason"]] = by_reason.get(e["reason"], 0) + e["orders"]
         excluded = ", ".join(f"{t(reason, lang)} {n:,}" for reason, n in sorted(by_reason.items())) or "–"
         lines.append(t("dq_orders", lang, counted=f"{counted:,}", excluded=excluded))
-        lines += _reconciliation_lines(lang, artifacts.read_json(clean_file))
+        lines += _reconciliation_lines(lang, clean)
     return lines
 
 
@@ -258,14 +259,15 @@ def review_page_html(client: str, period: str) -> str:
     folder, k = found_kpis
     lang, esc = k["language"], html.escape
     found = load_artifacts(folder)
+    section = lambda heading, lines: (f"<h3>{esc(heading)}</h3><ul>"  # noqa: E731
+                                      + "".join(f"<li>{esc(s)}</li>" for s in lines) + "</ul>")
     parts = [f"<h2>{esc(k['display_name'])} · {esc(t(REPORT_TITLE[k['period_kind']], lang))}</h2>",
              f"<p>{esc(t('period', lang))}: <b>{esc(k['period'])}</b> ({esc(k['period_start'])} – {esc(k['period_end'])})</p>",
-             f"<h3>{esc(t('summary', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in k.get("summary", [])) + "</ul>"]
-    for key, lines in review_sections(lang, found):
-        parts.append(f"<h3>{esc(t(key, lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in lines) + "</ul>")
-    parts.append(f"<h3>{esc(t('review_next_actions', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in next_actions(lang, found)) + "</ul>")
-    parts.append(f"<h3>{esc(t('review_data_quality', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in data_quality_lines(lang, folder)) + "</ul>")
+             section(t("summary", lang), k.get("summary", []))]
+    parts += [section(t(key, lang), lines) for key, lines in review_sections(lang, found)]
+    parts.append(section(t("review_next_actions", lang), next_actions(lang, found)))
+    parts.append(section(t("review_data_quality", lang), data_quality_lines(lang, folder)))
     missing = missing_analyses(lang, found)
     if missing:
-        parts.append(f"<h3>{esc(t('review_missing', lang))}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in missing) + "</ul>")
+        parts.append(section(t("review_missing", lang), missing))
     return STYLE + f'<div class="skp" data-page="review" data-client="{esc(client)}" data-period="{esc(k["period"])}">' + "".join(parts) + "</div>"

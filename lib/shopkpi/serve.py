@@ -7,6 +7,9 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from shopkpi import paths
@@ -45,11 +48,27 @@ def voila_env(client: str) -> dict[str, str]:
 
 
 def start(client: str, port: int | None = None, token: str | None = None, log: Path | None = None,
-          ip: str = "127.0.0.1") -> tuple[subprocess.Popen, str, str]:
-    """Start a Voila server for one client; returns (process, url, token)."""
+          ip: str = "127.0.0.1", page: Path | None = None) -> tuple[subprocess.Popen, str, str]:
+    """Start a Voila server for one client (its dashboard, or `page`); returns (process, url, token)."""
     port = port or free_port()
     token = token or os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     out = open(log, "ab") if log else subprocess.DEVNULL
-    process = subprocess.Popen(voila_command(port, token, ip=ip), env=voila_env(client), cwd=str(paths.dashboard_dir()),
-                               stdout=out, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(voila_command(port, token, page=page, ip=ip), env=voila_env(client),
+                               cwd=str(paths.dashboard_dir()), stdout=out, stderr=subprocess.STDOUT)
     return process, f"http://{ip}:{port}/?token={token}", token
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
+    """Poll until the server answers at all (any HTTP status), or fail with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"voila exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"voila did not answer within {timeout}s:\n{log.read_text()}")
