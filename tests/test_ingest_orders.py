@@ -166,7 +166,7 @@ def test_a_bad_file_does_not_stop_the_others_or_lose_stored_data(workspace):
     report = _ingest("demo", truncated, dup, empty)
     statuses = {Path(f.source_file).name: f.status for f in report.files}
     assert statuses["empty.csv"] == "failed" and statuses["dup_headers.csv"] == "failed"
-    assert "same column" in next(f.message for f in report.files if "dup_headers" in f.source_file)
+    assert "columns A ('Order ID') and C ('Order ID')" in next(f.message for f in report.files if "dup_headers" in f.source_file)
     assert statuses["truncated.csv"] == "ingested"  # a cut-off last row is quarantined, not fatal
     assert Store("demo").read("order_lines").num_rows >= before
     assert all(r["unaccounted"] == 0 for r in row_accounting("demo").to_pylist())

@@ -184,10 +184,14 @@ def quarantine_reason(reason: str, lang: str) -> str:
         return reason
     import re
 
+    from shopkpi.ingest.rows import ALSO
+
+    reason, _, others = reason.partition(ALSO)
+    more = t("dq_reason_more", lang, count=others.count("; ") + 1) if others else ""
     for entry in _reason_table():
         if match := re.fullmatch(entry["pattern"], reason):
-            return entry[lang].format(**match.groupdict())
-    return t("untranslated_reason", lang, reason=reason)
+            return entry[lang].format(**match.groupdict()) + more
+    return t("untranslated_reason", lang, reason=reason) + more
 
 
 def _reconciliation_lines(lang: str, clean: dict) -> list[str]:

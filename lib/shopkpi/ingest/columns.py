@@ -11,10 +11,9 @@ import pyarrow.compute as pc
 
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.readers import RawTable
-from shopkpi.ingest.rows import ImportContext, Problems, column_of, market_reference
+from shopkpi.ingest.rows import ImportContext, Problems, column_of, market_reference, money_convention
 from shopkpi.ingest.values import (
     MONEY_TYPE,
-    ZERO_DECIMAL_CURRENCIES,
     check_id,
     clean_text,
     parse_count,
@@ -60,6 +59,19 @@ def _parse_timestamp_once(ctx: ImportContext, key: tuple[str, str], source: pa.A
     return parsed, failed, fmt
 
 
+def money_by_market(source: pa.Array, type_: pa.DataType, market: pa.Array, codes: list[str], params) -> tuple[pa.Array, pa.Array]:
+    """Money cells read with each row's market convention (1.049,00 in Brazil, 1,049.00 in the US)."""
+    conventions = {code: money_convention(code, params) for code in codes}
+    if len(set(conventions.values())) <= 1:
+        return parse_money(source, type_, next(iter(conventions.values()), "dot"))
+    parsed, failed = parse_money(source, type_, "dot")
+    for convention in sorted(set(conventions.values()) - {"dot"}):
+        in_markets = pc.fill_null(pc.is_in(market, pa.array([c for c, v in conventions.items() if v == convention])), False)
+        other, other_failed = parse_money(source, type_, convention)
+        parsed, failed = pc.if_else(in_markets, other, parsed), pc.if_else(in_markets, other_failed, failed)
+    return parsed, failed
+
+
 def typed_columns(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problems: Problems, spec: dict[str, str],
                   market: pa.Array, required: tuple[str, ...] = (), id_digits: tuple[int, int] = (6, 25),
                   date_formats: list[str] | None = None) -> tuple[dict[str, pa.Array], str | None]:
@@ -96,13 +108,7 @@ def typed_columns(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problem
         if kind == "id":
             parsed, failed = check_id(source, id_digits)
         elif kind in ("money", "price"):
-            parsed, failed = parse_money(source, TYPES[kind])
-            for code in codes:
-                if ctx.params.market(code).currency in ZERO_DECIMAL_CURRENCIES:
-                    in_market = pc.fill_null(pc.equal(market, code), False)
-                    grouped, grouped_failed = parse_money(source, TYPES[kind], zero_decimal=True)
-                    parsed = pc.if_else(in_market, grouped, parsed)
-                    failed = pc.if_else(in_market, grouped_failed, failed)
+            parsed, failed = money_by_market(source, TYPES[kind], market, codes, ctx.params)
         elif kind == "count":
             parsed, failed = parse_count(source)
         elif kind == "percent":

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import os
 import queue
+import re
 import secrets
 import threading
 import time
@@ -55,6 +56,9 @@ class FileResult:
     rows_quarantined: int = 0
     rows_excluded: int = 0
     message: str = ""
+    # Headers of the file that are not read, each with why ("not a known column", "same column as ..."),
+    # money-like ones marked: a fee column Seller Center adds must not vanish without a word.
+    ignored_headers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +84,8 @@ class IngestReport:
             counts = f"in {f.rows_in:>8,}  kept {f.rows_kept:>8,}  quarantined {f.rows_quarantined:>5,}  excluded {f.rows_excluded:>6,}"
             detail = counts if f.status == "ingested" else f.message
             lines.append(f"{f.status:<16} {f.kind or '-':<8} {f.source_file}: {detail}")
+            if f.ignored_headers:
+                lines.append(f"{'':<25} {len(f.ignored_headers)} header(s) not read: {'; '.join(f.ignored_headers)}")
         return lines
 
 
@@ -337,6 +343,25 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
     return report
 
 
+# Headers that name money: a fee or total column the importer does not know is worth an alias.
+_MONEY_WORDS = re.compile(r"(?i)(fee|amount|price|revenue|cost|commission|discount|tax|gmv|payment|refund|settle|subtotal|"
+                          r"income|payout|reserve|voucher|coupon|rebate|adjust|ajust|subsidy|金额|费|佣金|收入|退款|税|价)")
+
+
+def ignored_headers(match, headers: list[str]) -> list[str]:
+    """Every header of the file that is not read, with the reason; money-like ones marked "[money]"."""
+    from shopkpi.ingest.headers import shown_header
+
+    notes = []
+    position = {h: i for i, h in reversed(list(enumerate(headers)))}
+    for header in match.unmatched:
+        mark = " [money]" if _MONEY_WORDS.search(header) else ""
+        notes.append(f"{shown_header(header, position.get(header, 0))}{mark} (not a known column)")
+    for aside, kept, canonical in match.set_aside:
+        notes.append(f"{aside!r} (same column {canonical} as {kept!r}, which is read)")
+    return notes
+
+
 def _failure(name: str, path: Path, exc: Exception) -> FileResult:
     if isinstance(exc, UnknownKindError):
         return FileResult(name, "unsupported", message=f"{path}: {exc}")
@@ -381,7 +406,7 @@ def _parse_one(path: Path, ctx: ImportContext, target: Path, report: IngestRepor
         return FileResult(ctx.source_file, "unsupported", kind=match.kind,
                           message=f"{match.kind} files are recognised but not imported yet")
     if match.duplicated:
-        raise InputFileError(path, f"several headers map to the same column(s): {', '.join(match.duplicated)}", row=1)
+        raise InputFileError(path, match.ambiguity(layout.headers if layout else raw.headers), row=1)
     if layout and importer.kind not in STREAMABLE_KINDS:
         layout, raw = None, read_csv(path)
     if layout:
@@ -397,14 +422,16 @@ def _parse_one(path: Path, ctx: ImportContext, target: Path, report: IngestRepor
         parts = _parse_chunks([raw], importer, match, ctx, target, report)
         encoding = raw.encoding
     rows_in, kept, quarantine, excluded, markets, timestamp_format, as_of, reconciliation, chunks = parts
+    ignored = ignored_headers(match, layout.headers if layout else raw.headers)
     file_row = pa.table({
         "file_id": [ctx.file_id], "source_file": [ctx.source_file], "kind": [importer.kind], "table": [importer.table],
         "markets": [",".join(markets)], "encoding": [encoding], "timestamp_format": [timestamp_format],
         "rows_in": [rows_in], "rows_kept": [kept], "rows_quarantined": [quarantine.num_rows],
-        "rows_excluded": [excluded.num_rows], "ignored_headers": [" | ".join(match.unmatched)],
+        "rows_excluded": [excluded.num_rows], "ignored_headers": [" | ".join(ignored)],
         "ingested_at": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)],
     }, schema=FILES_SCHEMA)
-    result = FileResult(ctx.source_file, "ingested", importer.kind, rows_in, kept, quarantine.num_rows, excluded.num_rows)
+    result = FileResult(ctx.source_file, "ingested", importer.kind, rows_in, kept, quarantine.num_rows, excluded.num_rows,
+                        ignored_headers=ignored)
     return _Staged(importer, ctx, file_row, result, target, quarantine, excluded, reconciliation, chunks, as_of)
 
 

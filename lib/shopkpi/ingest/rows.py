@@ -40,6 +40,17 @@ def market_reference() -> dict:
     return yaml.safe_load(resources.files("shopkpi.data").joinpath("markets.yaml").read_text(encoding="utf-8"))
 
 
+def money_convention(code: str, params=None) -> str:
+    """How market `code` writes money: "none" for a currency without minor units, else markets.yaml's decimal."""
+    from shopkpi.ingest.values import ZERO_DECIMAL_CURRENCIES
+
+    reference = market_reference().get(code, {})
+    currency = params.market(code).currency if params is not None and code in {m.code for m in params.markets} else reference.get("currency")
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return "none"
+    return reference.get("decimal", "dot")
+
+
 @dataclass
 class FileFacts:
     """Facts that hold for a whole file, decided on the first chunk that shows them and enforced on the
@@ -80,13 +91,18 @@ class Parsed:
         return pa.Table.from_pylist(rows, schema=RECONCILIATION_SCHEMA)
 
 
+ALSO = " (also: "
+
+
 class Problems:
-    """Collects one quarantine record per bad row (its first problem), with spreadsheet row numbers."""
+    """Collects one quarantine record per bad row, with spreadsheet row numbers and every problem of the row:
+    the first in `column`/`reason`/`raw_value`, the others after it in `reason` (" (also: Header: reason 'value')"),
+    so that fixing one problem does not reveal the next."""
 
     def __init__(self, raw: RawTable, match: HeaderMatch, skip: pa.Array):
         self.raw, self.match, self.skip = raw, match, skip
         self.bad = pa.array(np.zeros(raw.records.num_rows, dtype=bool))
-        self.records: list[dict] = []
+        self.notes: list[tuple[list[int], str, str, list]] = []
         if "__ragged__" in raw.records.column_names:
             ragged = pc.not_equal(raw.records.column("__ragged__"), "")
             widths = raw.records.column("__ragged__")
@@ -94,22 +110,30 @@ class Problems:
                       pc.binary_join_element_wise(widths, f" cells vs {len(raw.headers)}", ""))
 
     def note(self, mask: pa.Array, column: str, reason: str, source: pa.Array) -> None:
-        mask = pc.and_(pc.and_(pc.fill_null(mask, False), pc.invert(self.skip)), pc.invert(self.bad))
+        mask = pc.and_(pc.fill_null(mask, False), pc.invert(self.skip))
         index = pc.indices_nonzero(mask).to_pylist()
         if not index:
             return
         header = self.raw.headers[self.match.mapping[column]] if column in self.match.mapping else column
         values = pc.take(source, pa.array(index, pa.int64())).to_pylist()
-        self.records.append({
-            "source_row": [self.raw.row_number(i) for i in index], "column": [header] * len(index),
-            "reason": [reason] * len(index), "raw_value": [None if v is None else str(v)[:80] for v in values],
-        })
+        self.notes.append((index, header, reason, [None if v is None else str(v)[:80] for v in values]))
         self.bad = pc.or_(self.bad, mask)
 
     def table(self, ctx: ImportContext) -> pa.Table:
-        merged = {k: [v for r in self.records for v in r[k]] for k in ("source_row", "column", "reason", "raw_value")}
-        n = len(merged["source_row"])
-        return pa.table({"file_id": [ctx.file_id] * n, "source_file": [ctx.source_file] * n, **merged}, schema=QUARANTINE_SCHEMA)
+        first: dict[int, list] = {}
+        also: dict[int, list[str]] = {}
+        for index, header, reason, values in self.notes:
+            for i, value in zip(index, values):
+                if i not in first:
+                    first[i] = [header, reason, value]
+                elif len(also.setdefault(i, [])) < 5 and first[i][:2] != [header, reason]:
+                    also[i].append(f"{header}: {reason}" + ("" if value is None else f" {value[:40]!r}"))
+        rows = sorted(first)
+        reasons = [first[i][1] + (ALSO + "; ".join(also[i]) + ")" if also.get(i) else "") for i in rows]
+        n = len(rows)
+        return pa.table({"file_id": [ctx.file_id] * n, "source_file": [ctx.source_file] * n,
+                         "source_row": [self.raw.row_number(i) for i in rows], "column": [first[i][0] for i in rows],
+                         "reason": reasons, "raw_value": [first[i][2] for i in rows]}, schema=QUARANTINE_SCHEMA)
 
 
 def column_of(raw: RawTable, match: HeaderMatch, name: str) -> pa.Array:

@@ -17,7 +17,7 @@ MONEY_TYPE = pa.decimal128(18, 2)
 # Zero-width characters, BOM, soft hyphen, NBSP, tabs and spaces: ID-locale exports end IDs with a tab.
 _TRIM = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\t\r\n "
 _EMPTY_MARKERS = ["", "-", "--", "N/A", "n/a", "null", "NULL"]
-_CURRENCY = r"(THB|USD|GBP|EUR|VND|IDR|MYR|PHP|SGD|CNY|RMB|JPY|RM|Rp|US\$|S\$|[$£€฿¥₫₱])"
+_CURRENCY = r"(THB|USD|GBP|EUR|VND|IDR|MYR|PHP|SGD|CNY|RMB|JPY|BRL|MXN|KRW|RM|Rp|R\$|MX\$|US\$|S\$|円|[$£€฿¥￥₫₱])"
 # Optional sign or parentheses, currency text before or after, digits with separators.
 _MONEY_SHAPE = r"^\(?\s*-?\s*" + _CURRENCY + r"?\s*-?\s*[0-9][0-9.,]*\s*" + _CURRENCY + r"?\s*\)?$"
 
@@ -40,35 +40,60 @@ def _failed(original: pa.Array, parsed: pa.Array) -> pa.Array:
     return pc.and_(pc.is_valid(original), pc.is_null(parsed))
 
 
-# Currencies without minor units: their exports group thousands with dots ("Rp 15.000", "150.000 ₫").
-ZERO_DECIMAL_CURRENCIES = {"IDR", "VND", "JPY", "KRW"}
+# Currencies without minor units: their exports group thousands with dots or commas ("Rp 15.000", "150.000 ₫", "11,000 JPY").
+ZERO_DECIMAL_CURRENCIES = {"IDR", "VND", "JPY", "KRW", "CLP"}
+# How a market writes money: "dot" (1,049.00), "comma" (1.049,00) or "none" (no minor units: 1.049 or 1,049 is 1049).
+DECIMAL_CONVENTIONS = ("dot", "comma", "none")
+# Spaces that group thousands in French and other locales ("1 049,00", with a narrow no-break space).
+_GROUP_SPACES = "([0-9])[\\s\u00a0\u202f']([0-9]{3})"
 
 
-def parse_money(values: pa.Array, type_: pa.DataType = MONEY_TYPE, zero_decimal: bool = False) -> tuple[pa.Array, pa.Array]:
-    """'THB 1,299.00', '$12.5', '(3.00)', 'Rp 15,000', '-' -> exact decimals.
+def parse_money(values: pa.Array, type_: pa.DataType = MONEY_TYPE, convention: str = "dot") -> tuple[pa.Array, pa.Array]:
+    """'THB 1,299.00', '$12.5', '(3.00)', 'BRL 1.049,00', '€35,91', '11,000 JPY', '-' -> exact decimals.
 
-    With `zero_decimal` (IDR, VND...), '15.000' and '1.250.000' are thousands, not decimals.
+    `convention` is the market's way of writing money (see DECIMAL_CONVENTIONS). A separator followed by
+    one or two digits at the end is a decimal mark in every convention, and a value with both marks
+    tells its own convention. Only "1,049" and "1.049" (one group, no decimals) depend on the market;
+    in a market whose convention makes them three decimals they are refused, never read 1000x apart.
     """
+    if convention not in DECIMAL_CONVENTIONS:
+        raise ValueError(f"unknown decimal convention {convention!r}; expected one of {DECIMAL_CONVENTIONS}")
     text = _blank_to_null(values)
-    if zero_decimal:
-        grouped = pc.fill_null(pc.match_substring_regex(text, r"^[^0-9]*[0-9]{1,3}([.,][0-9]{3})+[^0-9]*$"), False)
-        text = pc.if_else(grouped, pc.replace_substring_regex(text, r"[.,]", ""), text)
-        # "1.250.000,50": dots group thousands, the comma marks decimals.
-        comma_decimal = pc.fill_null(pc.match_substring_regex(text, r"^[^0-9]*[0-9]{1,3}(\.[0-9]{3})+,[0-9]{1,2}[^0-9]*$"), False)
-        text = pc.if_else(comma_decimal, pc.replace_substring(pc.replace_substring(text, ".", ""), ",", "."), text)
-    # Fast path: most exports write plain decimals; one regex scan proves it for the whole column.
+    scale = type_.scale
     integer_digits = type_.precision - type_.scale
-    plain = pc.match_substring_regex(text, r"^-?[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (integer_digits, type_.scale))
+    # Fast path: most exports write plain decimals; one regex scan proves it for the whole column.
+    # Outside the dot convention only 1-2 decimals are unambiguous ("1.049" is 1049 in Brazil).
+    fast_scale = scale if convention == "dot" else 2
+    plain = pc.match_substring_regex(text, r"^-?[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (integer_digits, fast_scale))
     if plain.null_count == len(text) or pc.all(pc.fill_null(plain, True)).as_py():
         parsed = text.cast(type_)
         return parsed, _failed(text, parsed)
     negative = pc.or_(pc.match_substring_regex(text, r"^\(.*\)$"), pc.match_substring_regex(text, r"^[^0-9]*-"))
-    digits = pc.replace_substring_regex(text, r"[^0-9.,]", "")
-    digits = pc.replace_substring(digits, ",", "")
-    ok = pc.match_substring_regex(digits, r"^[0-9]{1,%d}(\.[0-9]{1,%d})?$" % (type_.precision - type_.scale, type_.scale))
+    for _ in range(2):  # matches do not overlap: "1 049 000" needs two passes
+        text = pc.replace_substring_regex(text, _GROUP_SPACES, r"\1\2")
     # Currency text is fine, but other letters ("abc12") mean the cell is not money.
-    only_currency = pc.match_substring_regex(text, _MONEY_SHAPE)
-    ok = pc.and_(ok, only_currency)
+    shape_ok = pc.match_substring_regex(text, _MONEY_SHAPE)
+    body = pc.replace_substring_regex(text, r"[^0-9.,]", "")
+    decimals = r"([.,][0-9]{1,2})" if scale <= 2 else r"([.,]([0-9]{1,2}|[0-9]{4}))"
+    comma_grouped = pc.match_substring_regex(body, r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,%d})?$" % scale)
+    dot_grouped = pc.match_substring_regex(body, r"^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]{1,%d})?$" % scale)
+    ungrouped = pc.match_substring_regex(body, r"^[0-9]+%s?$" % decimals)
+    # One group and no decimals: "1,049" / "1.049". It is a thousands group unless the market writes that
+    # separator as its decimal mark; then it would be three decimals, which money does not have.
+    one_group_comma = pc.match_substring_regex(body, r"^[0-9]{1,3},[0-9]{3}$")
+    one_group_dot = pc.match_substring_regex(body, r"^[0-9]{1,3}\.[0-9]{3}$")
+    if convention == "comma":
+        comma_grouped = pc.and_(comma_grouped, pc.invert(one_group_comma))
+    elif convention == "dot":
+        dot_grouped = pc.and_(dot_grouped, pc.invert(one_group_dot))
+    # Normalise to "1049.00": comma-grouped drops commas; dot-grouped and comma-decimal swap the marks.
+    comma_decimal = pc.match_substring_regex(body, r"^[0-9]+,[0-9]+$")
+    swap = pc.or_(dot_grouped, pc.and_(ungrouped, comma_decimal))
+    swapped = pc.replace_substring(pc.replace_substring(body, ".", ""), ",", ".")
+    kept = pc.replace_substring(body, ",", "")
+    digits = pc.if_else(swap, swapped, kept)
+    ok = pc.and_(pc.or_(pc.or_(comma_grouped, dot_grouped), ungrouped), shape_ok)
+    ok = pc.and_(ok, pc.match_substring_regex(digits, r"^[0-9]{1,%d}(\.[0-9]+)?$" % integer_digits))
     parsed = pc.if_else(ok, digits, pa.scalar(None, pa.string())).cast(type_)
     parsed = pc.if_else(negative, pc.negate(parsed), parsed)
     return parsed, _failed(text, parsed)

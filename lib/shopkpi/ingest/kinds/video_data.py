@@ -76,7 +76,7 @@ def market_from_money(raw: RawTable, match: HeaderMatch, ctx: ImportContext, pro
     problems.note(pc.is_null(market), money_columns[0], "cannot tell the market: no currency symbol in the money cells "
                   "and the client has several markets; pass --market CODE", column_of(raw, match, money_columns[0]))
     codes = [m.code for m in params.markets]
-    problems.note(pc.invert(pc.fill_null(pc.is_in(market, pa.array(codes)), True)), money_columns[0],
+    problems.note(pc.and_(pc.is_valid(market), pc.invert(pc.is_in(market, pa.array(codes)))), money_columns[0],
                   f"--market is not one of this client's markets {codes}", column_of(raw, match, money_columns[0]))
     currency = pc.take(pa.array([m.currency for m in params.markets]), pc.index_in(market, pa.array(codes)))
     return market, currency
