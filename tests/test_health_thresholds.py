@@ -19,7 +19,7 @@ def test_every_market_resolves_to_a_region_with_all_computed_metrics():
     markets = yaml.safe_load(resources.files("shopkpi.data").joinpath("markets.yaml").read_text(encoding="utf-8"))
     day = dt.date(2026, 11, 9)
     for market in markets:
-        assert th.region_of(market) in {"US", "UK", "SEA"}
+        assert th.region_of(market) in {"US", "UK", "SEA", "EU", "JP", "LATAM"}
         for metric in COMPUTED:
             found = th.resolve(market, metric, day)
             assert found is not None, (market, metric)
@@ -73,7 +73,7 @@ def test_overlapping_rows_are_refused():
     ("US,,late_dispatch_rate,=<,0.04,0.03,,,30 days,src,x,no,", "row 2, column 'comparator'"),
     ("US,,late_dispatch_rate,<=,four,0.03,,,30 days,src,x,no,", "row 2, column 'threshold'"),
     ("US,,late_dispatch_rate,<=,0.04,0.05,,,30 days,src,x,no,", "row 2, column 'warning_level'"),
-    ("EU,,late_dispatch_rate,<=,0.04,0.03,,,30 days,src,x,no,", "row 2, column 'region'"),
+    ("XX,,late_dispatch_rate,<=,0.04,0.03,,,30 days,src,x,no,", "row 2, column 'region'"),
     ("US,,late_dispatch_rate,<=,0.04,0.03,2026-13-01,,30 days,src,x,no,", "row 2, column 'valid_from'"),
     ("US,,late_dispatch_rate,<=,0.04,0.03,,,30 days,src,x,maybe,", "row 2, column 'confirmed'"),
 ])

@@ -25,11 +25,35 @@ def _status_case() -> str:
     return "CASE " + " ".join(parts) + " ELSE 'other' END"
 
 
+def _ads_with_gmv_max(con: duckdb.DuckDBPyConnection, store: Store) -> None:
+    """`ad_stats` = Ads Manager rows and GMV Max rows in one view, `ad_product` telling them apart.
+
+    GMV Max's SKU orders stand as conversions and complete payments, its gross revenue as complete payment
+    value: both are the orders and revenue the platform attributes to the spend (GMV Max counts all paid
+    and organic orders of the promoted products; Ads Manager 7-day click / 1-day view by default).
+    """
+    gmv_max = """SELECT report_date, 'gmv_max:' || campaign_key AS ad_id, market, currency,
+                        coalesce(campaign_name, 'GMV Max') AS campaign_name, campaign_id, cost,
+                        sku_orders AS conversions, sku_orders AS complete_payment, gross_revenue AS complete_payment_value,
+                        CAST(NULL AS VARCHAR) AS ad_account_timezone, 'GMV Max' AS ad_product,
+                        file_id, source_file, source_row, export_as_of, ingest_run
+                 FROM gmv_max_days"""
+    if store.has("ad_stats"):
+        path = str(store.table_path("ad_stats")).replace("'", "''")
+        con.execute(f"""CREATE OR REPLACE VIEW ad_stats AS
+                        SELECT *, 'Ads Manager' AS ad_product FROM read_parquet('{path}')
+                        UNION ALL BY NAME {gmv_max}""")
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW ad_stats AS {gmv_max}")
+
+
 def connect_clean(client: str) -> duckdb.DuckDBPyConnection:
     """DuckDB connection with the store's tables plus `clean_lines`, `clean_orders` and `ad_days` views."""
     store = Store(client)
     con = store.connect()
-    if store.has("ad_stats"):
+    if store.has("gmv_max_days"):
+        _ads_with_gmv_max(con, store)
+    if store.has("ad_stats") or store.has("gmv_max_days"):
         create_ad_days_view(con, load_client_params(client))
     if not store.has("order_lines"):
         return con  # ads or content only so far: no order views to build

@@ -6,6 +6,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from shopkpi.ingest.headers import normalise_header, qualify_by_section, registr
 _SNIFF_BYTES = 1 << 16
 _DELIMITERS = [",", "\t", ";", "|"]
 _HEADER_SCAN_ROWS = 15
+OTHER_SHEET_ROWS = 5000
 
 
 @dataclass
@@ -34,6 +36,8 @@ class RawTable:
     # Data records of the file before this one when it is read in chunks (0: the file's first records).
     # `first_row` is already the true spreadsheet row of records[0]; this says whether a chunk starts the file.
     offset: int = 0
+    sheet: str | None = None  # the workbook sheet read
+    other_sheets: dict[str, list[list[str]]] = field(default_factory=dict)  # the workbook's other sheets, as text
 
     def row_number(self, index: int) -> int:
         return self.first_row + index
@@ -286,13 +290,57 @@ def _best_sheet(workbook):
     return sheets[best] if scores[best] >= 2 else sheets[0]
 
 
+# A workbook member that inflates beyond this, or by more than this ratio, is refused before it is inflated
+# (a 1.6 MB "zip bomb" can inflate to gigabytes). Seller Center caps an export at 15,000 records, far below it.
+XLSX_MEMBER_LIMIT_BYTES = 1 << 30
+XLSX_RATIO_LIMIT = 250
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]+)\"")
+
+
+def xlsx_split_rows(path: Path) -> bool:
+    """Check the workbook's members against the size limits, and tell whether a sheet writes one sheet row as
+    several <row r="N"> fragments (some exporters do). openpyxl's read-only reader keeps only the first
+    fragment of such a row, so those workbooks are read in full mode, which places cells by coordinate."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputFileError(path, f"cannot be opened as an Excel workbook: {exc}") from None
+    split = False
+    with archive:
+        for info in archive.infolist():
+            ratio = info.file_size / max(1, info.compress_size)
+            if info.file_size > XLSX_MEMBER_LIMIT_BYTES or (ratio > XLSX_RATIO_LIMIT and info.file_size > 50 << 20):
+                raise InputFileError(path, f"workbook part {info.filename} would inflate to {info.file_size:,} bytes "
+                                     f"({ratio:,.0f}x its packed size); refused before reading (limits: "
+                                     f"{XLSX_MEMBER_LIMIT_BYTES:,} bytes, {XLSX_RATIO_LIMIT}x above 50 MB)")
+        for info in archive.infolist():
+            if split or not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            last, tail = -1, b""
+            with archive.open(info) as member:
+                for block in iter(lambda: member.read(1 << 20), b""):
+                    text = tail + block
+                    for number in _ROW_NUMBER.findall(text[: len(text) - 64] if len(block) == 1 << 20 else text):
+                        if int(number) <= last:
+                            split = True
+                            break
+                        last = int(number)
+                    if split:
+                        break
+                    tail = text[len(text) - 64:] if len(block) == 1 << 20 else b""
+    return split
+
+
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     """The sheet named `sheet`, else the one that looks like an export; rows above the header are kept aside."""
     from openpyxl import load_workbook
 
     path = Path(path)
+    full_mode = xlsx_split_rows(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=not full_mode, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise InputFileError(path, f"cannot be opened as an Excel workbook: {exc.__class__.__name__}: {exc}") from None
     if sheet and sheet not in workbook.sheetnames:
@@ -300,7 +348,15 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
         raise InputFileError(path, f"has no sheet {sheet!r}; its sheets are {', '.join(workbook.sheetnames)}")
     worksheet = workbook[sheet] if sheet else _best_sheet(workbook)
     rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+    # The other sheets (an income statement's "Reports", "Reserve Details"...), for importers that reconcile
+    # with them; capped, since they hold totals and short lists.
+    others = {ws.title: [[_cell_text(v) for v in row] for row in ws.iter_rows(max_row=OTHER_SHEET_ROWS, values_only=True)]
+              for ws in workbook.worksheets if ws.title != worksheet.title}
     workbook.close()
+    if full_mode:
+        # Full mode reports the sheet's extent counting each fragment: the rows past the last filled one are not in the file.
+        while rows and not any(c.strip() for c in rows[-1]):
+            rows.pop()
     if not rows:
         raise InputFileError(path, "workbook sheet is empty")
     scores = [_looks_like_header(r) for r in rows[:_HEADER_SCAN_ROWS]]
@@ -313,7 +369,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     body = [(r + [""] * width)[:width] for r in rows[header_index + 1 :]]
     columns = {f"c{i}": [r[i] for r in body] for i in range(width)}
     return RawTable(path, headers, pa.table(columns, schema=pa.schema([(f"c{i}", pa.string()) for i in range(width)])),
-                    header_index + 2, "xlsx", None, metadata_rows=rows[:header_index])
+                    header_index + 2, "xlsx", None, metadata_rows=rows[:header_index], sheet=worksheet.title,
+                    other_sheets=others)
 
 
 def read_any(path: Path) -> RawTable:

@@ -154,6 +154,17 @@ def currency_to_market(currency: pa.Array, params) -> pa.Array:
                    pc.index_in(pc.utf8_upper(currency), pa.array(list(single), pa.string())))
 
 
+def _is_prose(cell: str | None) -> bool:
+    """Words, not a value: mostly letters (any script), and either several words or a long run of letters."""
+    if not cell:
+        return False
+    letters = sum(ch.isalpha() for ch in cell)
+    visible = sum(not ch.isspace() for ch in cell)
+    if not visible or letters * 2 < visible:
+        return False
+    return len(cell.split()) >= 2 or letters >= 8
+
+
 def non_data_rows(raw: RawTable, key_column: int) -> tuple[pa.Array, pa.Array]:
     """Description row, totals/footer rows and blank rows -> (mask, rule per row)."""
     n = raw.records.num_rows
@@ -169,18 +180,16 @@ def non_data_rows(raw: RawTable, key_column: int) -> tuple[pa.Array, pa.Array]:
         mask = np.zeros(n, dtype=bool)
         mask[candidates.to_numpy()] = blank
         all_blank = pa.array(mask)
-    footer = pc.fill_null(pc.match_substring_regex(first, r"(?i)^(total|合计|总计|tổng|jumlah)"), False)
-    sentence = pc.fill_null(pc.match_substring_regex(first, r"[A-Za-z].*\s"), False)
-    # Only the file's first data row can be its description row (not the first row of a later chunk).
-    description = pc.and_(sentence, pa.array(np.arange(n) + raw.offset == 0))
-    if n and description[0].as_py():
-        # A description row is prose in most cells; a first record whose key merely has spaces
-        # ("Blue Mug 300ml") has numbers elsewhere.
+    footer = pc.fill_null(pc.match_substring_regex(first, r"(?i)^(total|合计|总计|合計|tổng|jumlah|รวม|summe|gesamt|totale)"), False)
+    # Only the file's first data row can be its description row (not the first row of a later chunk): one
+    # whose key cell and most other cells are prose in any language (Seller Center writes it in the UI's
+    # language: "Platform unique order ID.", "หมายเลขคำสั่งซื้อ..."), where a first record has numbers and IDs.
+    description = pa.array(np.zeros(n, dtype=bool))
+    if n and raw.offset == 0 and _is_prose(first[0].as_py()):
         cells = [clean_text(raw.records.column(c).slice(0, 1))[0].as_py() for c in raw.records.column_names if c.startswith("c")]
         filled = [c for c in cells if c]
-        prose = [c for c in filled if len(c.split()) >= 2 and any(ch.isalpha() for ch in c)]
-        if len(prose) * 2 < len(filled):
-            description = pa.array(np.zeros(n, dtype=bool))
+        if sum(_is_prose(c) for c in filled) * 2 >= len(filled):
+            description = pa.array(np.arange(n) == 0)
     none = pa.scalar(None, pa.string())
     rule = pc.if_else(all_blank, "blank_row", pc.if_else(footer, "footer_row", pc.if_else(description, "description_row", none)))
     return pc.is_valid(rule), rule

@@ -8,9 +8,12 @@ An XLSX statement may carry a header block above the column headers ("Time perio
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shopkpi.ad_days import zone_name
 from shopkpi.ingest.columns import DATE_FORMATS, schema_fields, typed_columns
 from shopkpi.ingest.headers import HeaderMatch, normalise_header, registry
 from shopkpi.ingest.importers import Importer, register
@@ -39,7 +42,15 @@ MONEY = [
     "refunded_customer_shipping_fee", "shipping_subsidy", "affiliate_commission", "affiliate_partner_commission",
     "affiliate_shop_ads_commission", "tap_shop_ads_commission", "adjustment_amount", "customer_payment",
     "customer_refund", "platform_discounts", "refund_of_platform_discounts",
+    "payment_fee", "dynamic_commission", "gmv_max_ad_fee", "gmv_max_coupon_fee", "order_processing_fee", "per_item_fee",
+    "infrastructure_fee", "refund_administration_fee", "small_order_fee", "fbt_fulfillment_fee", "co_funded_promotion",
+    "sales_tax",
 ]
+# Sheets of the newer income statement beside "Order details": their totals are reconciled, their rows not stored
+# as settlement rows (a reserve is money held back, not an order's settlement).
+RESERVE_SHEET = re.compile(r"(?i)reserve")
+WITHDRAWAL_SHEET = re.compile(r"(?i)withdraw")
+_AMOUNT_HEADER = re.compile(r"(?i)amount|金额")
 SPEC = {
     "order_adjustment_id": "text", "transaction_type": "text", "related_order_id": "id",
     "statement_id": "text", "payment_id": "text",
@@ -83,6 +94,9 @@ def parse_settlement(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
     skip, skip_rule = non_data_rows(raw, cols["order_adjustment_id"])
     problems = Problems(raw, match, skip)
     block = header_block(raw.metadata_rows)
+    reports = {name: rows for name, rows in raw.other_sheets.items() if not (RESERVE_SHEET.search(name) or WITHDRAWAL_SHEET.search(name))}
+    for rows in reports.values():
+        block = header_block(rows) | block  # the header block above the rows wins where both state a value
 
     def column(name: str) -> pa.Array:
         return column_of(raw, match, name)
@@ -102,8 +116,10 @@ def parse_settlement(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
                   column("total_settlement_amount"))
     formats = list(dict.fromkeys(f for code in codes for f in market_reference().get(code, {}).get("timestamp_formats", [])))
     used_format = None
+    # The statement's times are UTC unless its Reports sheet states another zone.
+    zone = zone_name(block.get("time_zone")) or "UTC"
     for name in TIMES:
-        out[name.replace("_time", "_at")], failed, fmt = parse_timestamp(column(name), formats + DAY_FORMATS, "UTC")
+        out[name.replace("_time", "_at")], failed, fmt = parse_timestamp(column(name), formats + DAY_FORMATS, zone)
         problems.note(failed, name, f"not a date-time ({' or '.join(formats + DAY_FORMATS)})", column(name))
         used_format = used_format or fmt
     out["settled_date"] = out["settled_at"].cast(pa.date32())
@@ -113,7 +129,32 @@ def parse_settlement(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
 
     parsed = finish(raw, ctx, out, SETTLEMENT.schema, skip, skip_rule, problems, used_format)
     parsed.reconciliation = _reconcile_header_block(block, parsed.rows, parsed.quarantine.num_rows)
+    parsed.reconciliation += _other_sheet_totals(raw.other_sheets)
     return parsed
+
+
+def _other_sheet_totals(sheets: dict[str, list[list[str]]]) -> list[dict]:
+    """Reserve and withdrawal sheets: the sum of their amount column, shown beside the statement's total
+    (they explain why the bank deposit differs from it); never added to the settlement rows."""
+    entries = []
+    for name, rows in sheets.items():
+        metric = "reserve_amount" if RESERVE_SHEET.search(name) else "withdrawal_amount" if WITHDRAWAL_SHEET.search(name) else None
+        if metric is None or not rows:
+            continue
+        header_at = next((i for i, r in enumerate(rows[:10]) if any(_AMOUNT_HEADER.search(c) for c in r)), None)
+        if header_at is None:
+            entries.append({"metric": metric, "export_total": None, "our_total": None,
+                            "explanation": f"sheet {name!r} has no amount column; not reconciled"})
+            continue
+        position = next(i for i, c in enumerate(rows[header_at]) if _AMOUNT_HEADER.search(c))
+        cells = [r[position] for r in rows[header_at + 1:] if position < len(r) and r[position].strip()]
+        amounts, failed = parse_money(pa.array(cells, pa.string()))
+        total = float(pc.sum(amounts).as_py() or 0)
+        bad = int(pc.sum(failed).as_py() or 0)
+        entries.append({"metric": metric, "export_total": total, "our_total": None,
+                        "explanation": f"sheet {name!r}: {len(cells) - bad} amount(s) summed"
+                                       + (f", {bad} unreadable" if bad else "") + "; kept apart from the order rows"})
+    return entries
 
 
 def _reconcile_header_block(block: dict[str, str], rows: pa.Table, quarantined: int) -> list[dict]:
