@@ -111,9 +111,9 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
         run.notebooks = [{"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 2), "error": r.error,
                           "attempts": r.attempts}
                          for r in results]
-        ok = all(r.status == "ok" for r in results) and set(_pipeline()) <= {r.notebook for r in results}
+        ok = all(r.status != "failed" for r in results) and set(_pipeline()) <= {r.notebook for r in results}
         run.status = "ok" if ok else "failed"
-        run.error = next((r.error for r in results if r.status != "ok"), "")
+        run.error = next((r.error for r in results if r.status == "failed"), "")
         row_counts = {t: e["rows"] for t, e in Store(client).manifest()["tables"].items()}
         from shopkpi.static_export import export_file
 

@@ -59,15 +59,17 @@ def cmd_run(args) -> int:
 
     period, results = run_pipeline(args.client, args.period or "", args.language or "", args.notebooks, progress=_say)
     out = paths.period_outputs_dir(args.client, period)
-    _say(f"\n{'notebook':<20} {'status':<8} {'seconds':>8}  error")
+    _say(f"\n{'notebook':<20} {'status':<10} {'seconds':>8}  error")
     for r in results:
-        _say(f"{r.notebook:<20} {r.status:<8} {r.seconds:>8.1f}  {r.error}")
+        _say(f"{r.notebook:<20} {r.status:<10} {r.seconds:>8.1f}  {r.error}")
     from shopkpi.static_export import export_file
 
     if export_file(args.client, period).exists():
         _say(f"static dashboard for e-mail: {export_file(args.client, period)}")
     _say(f"\noutputs: {out}")
-    return 0 if all(r.status == "ok" for r in results) else 1
+    if any(r.status == "needs_data" for r in results):
+        _say("needs_data: that analysis has no data in the store yet; ingest the exports its message names")
+    return 0 if all(r.status != "failed" for r in results) else 1
 
 
 def cmd_export(args) -> int:

@@ -11,7 +11,7 @@ import pandas as pd
 from shopkpi import artifacts, paths
 from shopkpi.clean import connect_clean, exclusion_counts
 from shopkpi.dictionary import t
-from shopkpi.errors import ParamsError
+from shopkpi.errors import NoDataError, ParamsError
 from shopkpi.params import RunContext
 from shopkpi.periods import Period
 
@@ -193,9 +193,24 @@ class WeeklyReport:
         }
 
 
+def require_orders_in(con: duckdb.DuckDBPyConnection, client: str, period: Period) -> None:
+    """Refuse a period without a single order line: a review of zeros would read as a week without sales."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "clean_lines" not in tables:
+        raise NoDataError(f"client {client}: no Orders export in the store; ingest one (Seller Center -> Orders -> Export)")
+    found, first, last = con.execute("""
+        SELECT count(*) FILTER (WHERE coalesce(paid_local_date, created_local_date) BETWEEN ? AND ?),
+               min(coalesce(paid_local_date, created_local_date)), max(coalesce(paid_local_date, created_local_date))
+        FROM clean_lines""", [period.start, period.end]).fetchone()
+    if not found:
+        raise NoDataError(f"client {client}: no orders in {period.name} ({period.start} – {period.end}); "
+                          f"the store's orders run from {first} to {last}: choose a period inside that range")
+
+
 def build_weekly_report(ctx: RunContext) -> WeeklyReport:
     con = connect_clean(ctx.client)
     register_fx(con, ctx.params)
+    require_orders_in(con, ctx.client, ctx.period)
     period, previous = ctx.period, ctx.period.previous()
     by_market, prev_by_market = kpis_by_market(con, period), kpis_by_market(con, previous)
     return WeeklyReport(

@@ -31,7 +31,7 @@ DEAD_KERNEL_RETRIES = 1  # a kernel killed mid-run (OOM killer, operator) gets o
 @dataclass
 class NotebookResult:
     notebook: str
-    status: str  # ok | failed
+    status: str  # ok | failed | needs_data (the notebook said which exports it needs)
     seconds: float
     output: Path
     html: Path | None = None
@@ -150,7 +150,9 @@ def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: i
     try:
         attempts = execute(name, parameters, output, timeout)
     except Exception as exc:
-        return NotebookResult(name + suffix, "failed", time.perf_counter() - started, output, error=error_line(exc),
+        # A stage whose exports are not in the store yet is not a failure of the run: it says what to ingest.
+        status = "needs_data" if getattr(getattr(exc, "cause", exc), "ename", "") == "NoDataError" else "failed"
+        return NotebookResult(name + suffix, status, time.perf_counter() - started, output, error=error_line(exc),
                               attempts=getattr(exc, "attempts", 1))
     html = render_html(output, out_dir / f"{name}{suffix}.html")
     note = ""
@@ -188,7 +190,7 @@ def run_pipeline(client: str, period: str = "", language: str = "", notebooks: l
         names = [n for n in stage if n in wanted]
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             results += list(pool.map(lambda n: _run_one(n, parameters, out_dir, "", timeout, progress), names))
-        if number < BLOCKING_STAGES and any(r.status != "ok" for r in results):
+        if number < BLOCKING_STAGES and any(r.status == "failed" for r in results):
             return ctx.period.name, results
     if REVIEW in wanted:
         if any(r.notebook == REVIEW and r.status == "ok" for r in results):

@@ -131,7 +131,7 @@ def computed_weekly(facts: pd.DataFrame, weeks: dict[str, list[dt.date]]) -> pd.
                 ev = dw[evidence[dw.index]].sort_values([order_col, "order_id"], ascending=[False, True])
                 rows.append({"market": market, "week_start": monday, "metric": metric, "numerator": n_num,
                              "denominator": len(dw), "order_ids": ev["order_id"].tolist()})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["market", "week_start", "metric", "numerator", "denominator", "order_ids"])
     out["value"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
     has = out["denominator"] > 0
     low, high = proportion_confint(out.loc[has, "numerator"], out.loc[has, "denominator"], alpha=0.05, method="wilson")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from shopkpi.errors import NoDataError
 from shopkpi.health import metrics as hm
 from shopkpi.health.alerts import (
     corrective_action,
@@ -200,7 +201,11 @@ def build_shop_health(ctx: RunContext) -> ShopHealth:
     has_export = Store(ctx.client).has("shop_performance")
     con, facts = hm.load_facts(ctx.client, ctx.params)
     weekly = hm.weekly_from_facts(con, facts, ctx.params, with_export=has_export)
-    weekly = weekly[weekly["week_end"] <= ctx.period.end].reset_index(drop=True)
+    weekly = weekly[weekly["week_end"] <= ctx.period.end].reset_index(drop=True) if len(weekly) else weekly
+    if weekly.empty:
+        raise NoDataError(f"client {ctx.client}: no complete local week (Monday to Sunday) of paid orders up to "
+                          f"{ctx.period.end} yet; shop health is weekly: ingest Orders exports that cover a whole week, "
+                          "or the Shop Performance export")
     assessed = assess(weekly)
     weeks = report_weeks(assessed, ctx.period)
     alerts = evaluate(assessed, weeks)

@@ -167,6 +167,9 @@ def build_targets_report(ctx: RunContext) -> TargetsReport:
     if actuals.empty:
         raise NoDataError(f"client {ctx.client}: no orders up to {ctx.period.end}; run ingest first")
     evaluated = evaluate(config, actuals, ctx.period)
+    if evaluated.empty:
+        raise NoDataError(f"client {ctx.client}: no KPI targets for {ctx.period.name}; set targets_file or targets.stage "
+                          f"(a template from data/target_templates.yaml) in params/{ctx.client}.yaml to track them")
     boards = {board: leaderboard(actuals, evaluated, config, ctx.period, board) for board in BOARDS}
     return TargetsReport(ctx, actuals, evaluated, bottom_up_gaps(evaluated), boards,
                          vendor_scorecard(actuals, ctx.params.targets, ctx.period))
