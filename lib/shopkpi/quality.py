@@ -18,6 +18,17 @@ def file_inventory(client: str) -> pd.DataFrame:
          "rows_quarantined", "rows_excluded", "ingested_at"]]
 
 
+def headers_not_read(client: str) -> pd.DataFrame:
+    """One row per header a stored file has that no column reads, with why; "[money]" marks fee-like ones."""
+    store = Store(client)
+    if not store.has("files"):
+        return pd.DataFrame(columns=["source_file", "kind", "header"])
+    files = store.read("files").to_pandas()
+    rows = [{"source_file": f.source_file, "kind": f.kind, "header": h}
+            for f in files.itertuples() for h in (f.ignored_headers or "").split(" | ") if h]
+    return pd.DataFrame(rows, columns=["source_file", "kind", "header"])
+
+
 def checked_row_accounting(client: str) -> pd.DataFrame:
     """Row accounting per file; raises if any input row is not accounted for."""
     if not Store(client).has("files"):
@@ -62,6 +73,7 @@ def write_ingest_artifact(ctx, report, accounting: pd.DataFrame) -> None:
         "client": ctx.client, "files": file_inventory(ctx.client).to_dict(orient="records"),
         "row_accounting": accounting.to_dict(orient="records"),
         "quarantine": quarantine_summary(ctx.client).to_dict(orient="records"),
+        "headers_not_read": headers_not_read(ctx.client).to_dict(orient="records"),
         "failed_files": [f.__dict__ for f in report.failed],
     })
     if report.failed:

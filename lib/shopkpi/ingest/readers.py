@@ -72,17 +72,16 @@ def sniff_encoding(head: bytes, path: Path) -> str:
         return "utf-16"
     if b"\x00" in head:
         raise InputFileError(path, "looks like a binary file (contains NUL bytes), not a CSV export")
-    try:
-        # A multi-byte character may be cut at the end of the sniffed block.
-        head.decode("utf-8") if len(head) < _SNIFF_BYTES else head[:-4].decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        (head if len(head) < _SNIFF_BYTES else head[:-4]).decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        raise InputFileError(path, "text encoding not recognised (tried UTF-8, UTF-16 and GB18030)") from None
+    whole = len(head) < _SNIFF_BYTES
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            # A multi-byte character may be cut at the end of the sniffed block: an incremental decoder
+            # leaves that tail undecided instead of failing (unless the block is the whole file).
+            codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(path, "text encoding not recognised (tried UTF-8, UTF-16 and GB18030)")
 
 
 def _decoded_head(path: Path, encoding: str) -> str:

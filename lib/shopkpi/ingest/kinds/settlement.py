@@ -27,6 +27,7 @@ from shopkpi.ingest.rows import (
     column_of,
     finish,
     market_reference,
+    money_convention,
     non_data_rows,
     provenance_columns,
 )
@@ -128,12 +129,15 @@ def parse_settlement(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
     out |= provenance_columns(raw, ctx, as_of)
 
     parsed = finish(raw, ctx, out, SETTLEMENT.schema, skip, skip_rule, problems, used_format)
-    parsed.reconciliation = _reconcile_header_block(block, parsed.rows, parsed.quarantine.num_rows)
-    parsed.reconciliation += _other_sheet_totals(raw.other_sheets)
+    # The statement's own totals are written like its rows: in its market's money convention.
+    found = sorted(set(market.drop_null().to_pylist()) & set(codes))
+    convention = money_convention(found[0], params) if len(found) == 1 else "dot"
+    parsed.reconciliation = _reconcile_header_block(block, parsed.rows, parsed.quarantine.num_rows, convention)
+    parsed.reconciliation += _other_sheet_totals(raw.other_sheets, convention)
     return parsed
 
 
-def _other_sheet_totals(sheets: dict[str, list[list[str]]]) -> list[dict]:
+def _other_sheet_totals(sheets: dict[str, list[list[str]]], convention: str = "dot") -> list[dict]:
     """Reserve and withdrawal sheets: the sum of their amount column, shown beside the statement's total
     (they explain why the bank deposit differs from it); never added to the settlement rows."""
     entries = []
@@ -148,7 +152,7 @@ def _other_sheet_totals(sheets: dict[str, list[list[str]]]) -> list[dict]:
             continue
         position = next(i for i, c in enumerate(rows[header_at]) if _AMOUNT_HEADER.search(c))
         cells = [r[position] for r in rows[header_at + 1:] if position < len(r) and r[position].strip()]
-        amounts, failed = parse_money(pa.array(cells, pa.string()))
+        amounts, failed = parse_money(pa.array(cells, pa.string()), convention=convention)
         total = float(pc.sum(amounts).as_py() or 0)
         bad = int(pc.sum(failed).as_py() or 0)
         entries.append({"metric": metric, "export_total": total, "our_total": None,
@@ -157,11 +161,11 @@ def _other_sheet_totals(sheets: dict[str, list[list[str]]]) -> list[dict]:
     return entries
 
 
-def _reconcile_header_block(block: dict[str, str], rows: pa.Table, quarantined: int) -> list[dict]:
+def _reconcile_header_block(block: dict[str, str], rows: pa.Table, quarantined: int, convention: str = "dot") -> list[dict]:
     """Each money total stated in the header block against the sum of the rows we keep."""
     entries = []
     for metric in (m for m in MONEY if m in block):
-        stated, failed = parse_money(pa.array([block[metric]], pa.string()))
+        stated, failed = parse_money(pa.array([block[metric]], pa.string()), convention=convention)
         stated = None if failed[0].as_py() or stated[0].as_py() is None else float(stated[0].as_py())
         ours = float(pc.sum(rows.column(metric)).as_py() or 0)
         if stated is None:
