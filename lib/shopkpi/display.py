@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, display
 
 from shopkpi.dictionary import metric_table, rules, t
 
 
+# Everything these helpers show is text, escaped: a product or creator name is data from an export and may
+# hold markup ("<script>", "<img onerror=...>"); neither Markdown nor nbconvert's HTML export would neutralise it.
 def heading(key: str, language: str, level: int = 2, suffix: str = "") -> None:
-    display(Markdown(f"{'#' * level} {t(key, language)}{suffix}"))
+    display(HTML(f"<h{level}>{html.escape(t(key, language) + suffix)}</h{level}>"))
 
 
 def bullets(lines: list[str]) -> None:
-    display(Markdown("\n".join(f"- {line}" for line in lines)))
+    display(HTML("<ul>" + "".join(f"<li>{html.escape(str(line))}</li>" for line in lines) + "</ul>"))
 
 
 def table(df: pd.DataFrame, money: list[str] = (), counts: list[str] = (), percents: list[str] = (),
@@ -25,7 +29,7 @@ def table(df: pd.DataFrame, money: list[str] = (), counts: list[str] = (), perce
     # Text columns read left to right; numbers line up on the right.
     text = left if left is not None else [
         c for c in df.columns if c not in formats and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))]
-    styler = df.style.format(formats, na_rep="–").hide(axis="index")
+    styler = df.style.format(formats, na_rep="–", escape="html").format_index(escape="html", axis=1).hide(axis="index")
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
         styler = styler.set_table_styles([{"selector": f"th.col{df.columns.get_loc(c)}", "props": "text-align: left"} for c in text])
@@ -46,7 +50,7 @@ def rules_dictionary() -> pd.DataFrame:
 
 
 def note(text: str) -> None:
-    display(HTML(f'<p style="color:#555">{text}</p>'))
+    display(HTML(f'<p style="color:#555">{html.escape(text)}</p>'))
 
 
 def show(obj) -> None:

@@ -63,7 +63,13 @@ def render_html(notebook: Path, html: Path) -> Path:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    node = nbformat.read(notebook, as_version=4)
+    for cell in node.cells:
+        # Warnings and logs (stderr: matplotlib's "Glyph missing", library paths) are for the analyst's notebook,
+        # not for the stakeholder's page.
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    body, _ = exporter.from_notebook_node(node)
     tmp = html.with_name(html.name + ".tmp")
     tmp.write_text(body, encoding="utf-8")
     os.replace(tmp, html)
