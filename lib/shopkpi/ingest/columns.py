@@ -59,6 +59,29 @@ def _parse_timestamp_once(ctx: ImportContext, key: tuple[str, str], source: pa.A
     return parsed, failed, fmt
 
 
+def plausibility() -> dict:
+    from shopkpi.dictionary import rules
+
+    return rules()["plausibility"]
+
+
+def _plausible_dates(values: pa.Array, name: str, problems: Problems, source: pa.Array) -> pa.Array:
+    """Quarantine dates outside plausibility (1900 from an Excel epoch, 2100 from a typo); they would move every
+    default period."""
+    import datetime as dt
+
+    bounds = plausibility()
+    low, high = bounds["earliest_date"], bounds["latest_date"]
+    if pa.types.is_timestamp(values.type):
+        low_s = pa.scalar(dt.datetime.combine(low, dt.time(), dt.timezone.utc), values.type)
+        high_s = pa.scalar(dt.datetime.combine(high, dt.time(23, 59, 59), dt.timezone.utc), values.type)
+    else:
+        low_s, high_s = pa.scalar(low, values.type), pa.scalar(high, values.type)
+    outside = pc.fill_null(pc.or_(pc.less(values, low_s), pc.greater(values, high_s)), False)
+    problems.note(outside, name, f"implausible date (before {low} or after {high})", source)
+    return pc.if_else(outside, pa.scalar(None, values.type), values)
+
+
 def money_by_market(source: pa.Array, type_: pa.DataType, market: pa.Array, codes: list[str], params) -> tuple[pa.Array, pa.Array]:
     """Money cells read with each row's market convention (1.049,00 in Brazil, 1,049.00 in the US)."""
     conventions = {code: money_convention(code, params) for code in codes}
@@ -98,12 +121,13 @@ def typed_columns(raw: RawTable, match: HeaderMatch, ctx: ImportContext, problem
                 used_format = used_format or fmt
                 problems.note(pc.and_(failed, in_market), name, f"not a date-time in {code} layout ({' or '.join(formats)})", source)
                 utc = pc.if_else(in_market, parsed, utc)
-            out[name] = utc
+            out[name] = _plausible_dates(utc, name, problems, source)
             continue
         if kind == "date":
             parsed, failed, _ = _parse_timestamp_once(ctx, (name, "date"), source, date_formats or DATE_FORMATS, "UTC")
             problems.note(failed, name, f"not a date ({' or '.join(date_formats or DATE_FORMATS)})", source)
             out[name] = pc.local_timestamp(parsed).cast(pa.date32()) if len(parsed) else parsed.cast(pa.date32())
+            out[name] = _plausible_dates(out[name], name, problems, source)
             continue
         if kind == "id":
             parsed, failed = check_id(source, id_digits)

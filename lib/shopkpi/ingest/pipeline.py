@@ -35,7 +35,8 @@ from shopkpi.ingest.rows import (
 from shopkpi.params import ClientParams
 from shopkpi.store import Store
 
-SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".gz"}
+# .xlsm is read as a workbook; its macros are never run (openpyxl does not execute VBA).
+SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".gz"}
 
 FILES_SCHEMA = pa.schema([
     ("file_id", pa.string()), ("source_file", pa.string()), ("kind", pa.string()), ("table", pa.string()),
@@ -49,7 +50,7 @@ FILES_SCHEMA = pa.schema([
 @dataclass
 class FileResult:
     source_file: str
-    status: str  # ingested | already_ingested | failed | unsupported
+    status: str  # ingested | already_ingested | failed | unsupported | refused (a link, .xls) | skipped (not an export)
     kind: str | None = None
     rows_in: int = 0
     rows_kept: int = 0
@@ -76,17 +77,23 @@ class IngestReport:
     @property
     def failed(self) -> list[FileResult]:
         """Files not stored: unreadable ones and ones of no known layout (a renamed header must not pass silently)."""
-        return [f for f in self.files if f.status in ("failed", "unsupported")]
+        return [f for f in self.files if f.status in ("failed", "unsupported", "refused")]
 
     def summary_lines(self) -> list[str]:
         lines = []
         for f in self.files:
             counts = f"in {f.rows_in:>8,}  kept {f.rows_kept:>8,}  quarantined {f.rows_quarantined:>5,}  excluded {f.rows_excluded:>6,}"
-            detail = counts if f.status == "ingested" else f.message
-            lines.append(f"{f.status:<16} {f.kind or '-':<8} {f.source_file}: {detail}")
+            detail = counts + (f"  ({f.message})" if f.message else "") if f.status == "ingested" else f.message
+            lines.append(f"{f.status:<16} {f.kind or '-':<8} {printable(f.source_file)}: "
+                         + "\n      ".join(printable(part) for part in str(detail).splitlines() or [""]))
             if f.ignored_headers:
                 lines.append(f"{'':<25} {len(f.ignored_headers)} header(s) not read: {'; '.join(f.ignored_headers)}")
         return lines
+
+
+def printable(text: str) -> str:
+    """One line for a summary: a newline or other control character in a file name cannot forge another line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
 
 
 def peak_memory_mb() -> float:
@@ -122,17 +129,61 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(inputs: list[Path]) -> list[Path]:
-    found = []
+def walk_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[Path, str, str]]]:
+    """Files to ingest, and every other entry met with (path, status, reason): nothing is skipped silently.
+
+    Inside a folder, symbolic links and special files are refused (a link could bring another client's
+    export into this client's store), hidden and Office lock files are skipped, legacy .xls is refused
+    with what to do, and files of other types are listed as skipped.
+    """
+    found: list[Path] = []
+    other: list[tuple[Path, str, str]] = []
     for item in inputs:
         item = Path(item)
-        if item.is_dir():
-            found += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        if item.is_dir() and not item.is_symlink():
+            inside: list[Path] = []
+            for root, dirs, files in os.walk(item, followlinks=False):
+                for name in sorted(dirs):
+                    if (Path(root) / name).is_symlink():
+                        other.append((Path(root) / name, "refused", "a symbolic link to a folder: not followed; "
+                                      "copy the files into raw/ instead"))
+                for name in files:
+                    _sort_entry(Path(root) / name, inside, other)
+            found += sorted(inside)  # the order rglob gave: by path
+        elif item.is_dir():
+            other.append((item, "refused", "a symbolic link to a folder: not followed; copy the files instead"))
         elif item.exists():
-            found.append(item)
+            _sort_entry(item, found, other, explicit=True)
         else:
             raise ShopkpiError(f"{item}: no such file or folder")
-    return found
+    return found, other
+
+
+def _sort_entry(path: Path, found: list[Path], other: list, explicit: bool = False) -> None:
+    import stat
+
+    info = path.lstat()
+    suffix = path.suffix.lower()
+    if stat.S_ISLNK(info.st_mode) and not explicit:
+        other.append((path, "refused", "a symbolic link: not followed (it could bring another client's export in); "
+                      "copy the file into raw/ instead"))
+    elif not stat.S_ISREG(path.stat().st_mode):
+        other.append((path, "refused", "not a regular file (a pipe, socket or device): not read"))
+    elif path.name.startswith((".", "~$")):
+        other.append((path, "skipped", "hidden or temporary (Office lock) file"))
+    elif suffix == ".xls":
+        other.append((path, "refused", "a legacy Excel 97-2003 workbook (.xls) cannot be read safely: open it in Excel "
+                      "and save it as .xlsx (Excel Workbook), then ingest again"))
+    elif suffix in SUPPORTED_SUFFIXES:
+        found.append(path)
+    else:
+        other.append((path, "skipped", f"not an export type that is read ({suffix or 'no suffix'}); read: "
+                      f"{', '.join(sorted(SUPPORTED_SUFFIXES))}"))
+
+
+def discover(inputs: list[Path]) -> list[Path]:
+    """The files ingestion reads from `inputs` (see walk_inputs for what it leaves out and why)."""
+    return walk_inputs(inputs)[0]
 
 
 def _display_name(path: Path, client: str) -> str:
@@ -254,26 +305,33 @@ def _merge(store: Store, importer: Importer, items: list["_Staged"], files_with_
         SELECT file_id, source_row, source_file, ingest_run, export_as_of, {key}, {group} AS group_id, {event} AS row_event
         FROM all_rows
     """)
-    con.execute("""
+    con.execute(f"""
+        CREATE TEMP TABLE candidates AS
+        SELECT group_id AS c_group, file_id AS c_file, max(source_file) AS c_source_file, max(row_event) AS c_newest_event,
+               max(ingest_run) AS c_run, max(export_as_of) AS c_as_of, count(DISTINCT {as_text(importer.key)}) AS c_keys
+        FROM slim GROUP BY group_id, file_id;
+        -- At the same latest event, the export holding more of the group's lines wins: a truncated re-download
+        -- (cut after an order's first line) must not delete the lines it lost.
         CREATE TEMP TABLE winners AS
-        SELECT group_id, file_id AS winner_id, source_file AS winner_file FROM (
-            SELECT group_id, file_id, max(source_file) AS source_file, max(row_event) AS newest_event,
-                   max(ingest_run) AS run, max(export_as_of) AS as_of
-            FROM slim GROUP BY group_id, file_id)
-        QUALIFY row_number() OVER (PARTITION BY group_id ORDER BY newest_event DESC NULLS LAST, run DESC NULLS LAST,
-                                   as_of DESC NULLS LAST, source_file DESC) = 1
+        SELECT c_group AS group_id, c_file AS winner_id, c_source_file AS winner_file, c_newest_event AS winner_event,
+               c_run AS winner_run
+        FROM candidates
+        QUALIFY row_number() OVER (PARTITION BY c_group ORDER BY c_newest_event DESC NULLS LAST, c_keys DESC,
+                                   c_run DESC NULLS LAST, c_as_of DESC NULLS LAST, c_source_file DESC) = 1
     """)
     keep = "rank_in_key = 1 AND (from_winner OR (NOT key_in_winner AND winner_incomplete))"
     con.execute(f"""
         CREATE TEMP TABLE decided AS
-        SELECT file_id, source_file, source_row, {keep} AS keep, from_winner, winner_file, {as_text(importer.key)} AS record_key
+        SELECT file_id, source_file, source_row, {keep} AS keep, from_winner, fewer_lines, winner_file, {as_text(importer.key)} AS record_key
         FROM (
             SELECT *, bool_or(from_winner) OVER (PARTITION BY {key}) AS key_in_winner FROM (
                 SELECT r.*, w.winner_file, r.file_id = w.winner_id AS from_winner,
+                       r.file_id <> w.winner_id AND c.c_newest_event IS NOT DISTINCT FROM w.winner_event
+                         AND r.ingest_run > w.winner_run AS fewer_lines,
                        w.winner_id IN (SELECT file_id FROM quarantined_files) AS winner_incomplete,
                        row_number() OVER (PARTITION BY {key} ORDER BY r.file_id = w.winner_id DESC, r.row_event DESC NULLS LAST,
                                           r.ingest_run DESC NULLS LAST, r.export_as_of DESC NULLS LAST, r.source_row) AS rank_in_key
-                FROM slim r JOIN winners w USING (group_id)))
+                FROM slim r JOIN winners w USING (group_id) JOIN candidates c ON c.c_group = r.group_id AND c.c_file = r.file_id))
     """)
     columns = ", ".join(f'r."{c}"' for c in importer.schema.names)
     kept_path = staging / f"{importer.table}.kept.parquet"
@@ -288,7 +346,8 @@ def _merge(store: Store, importer: Importer, items: list["_Staged"], files_with_
     dropped_path = staging / f"{importer.table}.dropped.parquet"
     _write_query(con, """
         SELECT file_id, source_file, source_row,
-               CASE WHEN from_winner THEN 'duplicate_within_file' ELSE 'superseded_by_newer_export' END AS rule,
+               CASE WHEN from_winner THEN 'duplicate_within_file' WHEN fewer_lines THEN 'fewer_lines_than_stored'
+                    ELSE 'superseded_by_newer_export' END AS rule,
                record_key, 'kept: ' || winner_file AS detail
         FROM decided WHERE NOT keep ORDER BY file_id, source_row
     """, EXCLUDED_SCHEMA, dropped_path)
@@ -308,7 +367,9 @@ def ingest(client: str, params: ClientParams, inputs: list[Path] | None = None, 
     report = IngestReport(client)
     store = Store(client)
     salt = client_salt(client)
-    files = discover(inputs)
+    files, others = walk_inputs(inputs)
+    for path, status, reason in others:
+        report.files.append(FileResult(_display_name(path, client), status, message=reason))
     with store.locked(), store.staging() as staging:
         known = set(store.read("files").column("file_id").to_pylist()) if store.has("files") else set()
         staged: list[_Staged] = []
@@ -431,7 +492,8 @@ def _parse_one(path: Path, ctx: ImportContext, target: Path, report: IngestRepor
         "ingested_at": [dt.datetime.now(dt.timezone.utc).replace(microsecond=0)],
     }, schema=FILES_SCHEMA)
     result = FileResult(ctx.source_file, "ingested", importer.kind, rows_in, kept, quarantine.num_rows, excluded.num_rows,
-                        ignored_headers=ignored)
+                        ignored_headers=ignored,
+                        message="an .xlsm workbook: read without its macros" if path.suffix.lower() == ".xlsm" else "")
     return _Staged(importer, ctx, file_row, result, target, quarantine, excluded, reconciliation, chunks, as_of)
 
 

@@ -293,6 +293,7 @@ def _best_sheet(workbook):
 # (a 1.6 MB "zip bomb" can inflate to gigabytes). Seller Center caps an export at 15,000 records, far below it.
 XLSX_MEMBER_LIMIT_BYTES = 1 << 30
 XLSX_RATIO_LIMIT = 250
+GZIP_LIMIT_BYTES = 8 << 30  # a gzipped export inflates to at most this (and 250x its size above 50 MB)
 _ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]+)\"")
 
 
@@ -393,9 +394,18 @@ def _read_gzip(path: Path) -> RawTable:
 
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / path.name.removesuffix(".gz")
+        packed = path.stat().st_size
+        limit = min(GZIP_LIMIT_BYTES, max(50 << 20, packed * XLSX_RATIO_LIMIT))
         try:
             with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+                written = 0
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    written += len(block)
+                    if written > limit:  # stop inflating at once: a small bomb must not fill the disk
+                        raise InputFileError(path, f"inflates past {limit:,} bytes ({written / max(1, packed):,.0f}x its "
+                                             f"{packed:,} packed bytes); refused (limits: {GZIP_LIMIT_BYTES:,} bytes, "
+                                             f"{XLSX_RATIO_LIMIT}x above 50 MB)")
+                    dst.write(block)
         except (OSError, EOFError) as exc:
             raise InputFileError(path, f"is not a readable gzip file: {exc}") from None
         try:

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopkpi.dictionary import rules
-from shopkpi.ingest.columns import local_dates, typed_columns
+from shopkpi.ingest.columns import local_dates, plausibility, typed_columns
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.privacy import hash_buyers
@@ -19,6 +19,7 @@ from shopkpi.ingest.rows import (
     column_of,
     finish,
     market_of_rows,
+    market_reference,
     non_data_rows,
     provenance_columns,
 )
@@ -58,6 +59,31 @@ def _flag(text: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(text, pattern), False)
 
 
+def _check_plausible(out: dict[str, pa.Array], market: pa.Array, ctx: ImportContext, problems: Problems, column) -> None:
+    """Quarantine values no real order has: negative quantities or amounts, amounts above the market's limit
+    (data/markets.yaml max_amount), quantities above rules.yaml's, events in the future (a wrong clock)."""
+    import datetime as dt
+
+    bounds = plausibility()
+    for name in COUNTS:
+        bad = pc.or_(pc.less(out[name], 0), pc.greater(out[name], bounds["max_quantity"]))
+        problems.note(bad, name, f"implausible quantity (below 0 or above {bounds['max_quantity']:,})", column(name))
+    limits = {code: market_reference().get(code, {}).get("max_amount") for code in set(market.drop_null().to_pylist())}
+    for name in LINE_MONEY + ORDER_MONEY:
+        problems.note(pc.less(out[name], 0), name, "implausible negative amount (this column is never negative)", column(name))
+        for code, limit in limits.items():
+            if limit is None:
+                continue
+            in_market = pc.fill_null(pc.equal(market, code), False)
+            above = pc.and_(in_market, pc.greater(out[name].cast(pa.float64()), float(limit)))
+            problems.note(above, name, f"implausible amount (above {code}'s limit of {limit:,} in data/markets.yaml)", column(name))
+    latest = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=bounds["future_days"])
+    for name in TIMES:
+        stored = name.replace("_time", "_at")
+        future = pc.greater(out[stored], pa.scalar(latest.replace(microsecond=0), out[stored].type))
+        problems.note(future, name, f"in the future (after {latest:%Y-%m-%d}): a wrong clock or a mangled date", column(name))
+
+
 def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parsed:
     cols, params = match.mapping, ctx.params
     skip, skip_rule = non_data_rows(raw, cols["order_id"])
@@ -86,6 +112,7 @@ def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parse
     out |= {name.replace("_time", "_at"): values for name, values in typed.items()}
     for name in REQUIRED_VALUES:
         problems.note(pc.is_null(out[name.replace("_time", "_at")]), name, "required value is empty", column(name))
+    _check_plausible(out, market, ctx, problems, column)
     for name in ("created_at", "paid_at"):
         out[name.replace("_at", "_local_date")] = local_dates(out[name], market, params)
 
