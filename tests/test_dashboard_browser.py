@@ -33,11 +33,7 @@ def voila_server(demo_run_session, tmp_path_factory):
             serve.wait_until_serving(url.split("?")[0] + "api/status", process, log)
             yield {"url": url, "token": token, "base": url.split("?")[0], "log": log}
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except Exception:
-                process.kill()
+            serve.stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -82,13 +82,24 @@ def cmd_export(args) -> int:
 def cmd_serve(args) -> int:
     from shopkpi import serve
 
+    import signal
+
+    if args.rotate_token:
+        serve.client_token(args.client, rotate=True)
+        _say(f"new dashboard token for {args.client!r}; links with the old one stop working")
     process, url, _ = serve.start(args.client, args.port)
     _say(f"dashboard for {args.client!r}: {url}\n(127.0.0.1 only; share the link with its token. Ctrl-C stops it.)")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)  # a service manager's stop: shut Voila and its kernels down too
     try:
         return process.wait()
     except KeyboardInterrupt:
-        process.terminate()
         return 0
+    finally:
+        serve.stop(process)
 
 
 def cmd_batch(args) -> int:
@@ -157,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve a client's dashboard with Voila on 127.0.0.1, with a token")
     serve.add_argument("--client", default="demo")
     serve.add_argument("--port", type=int, help="port (default: a free one)")
+    serve.add_argument("--rotate-token", action="store_true", help="replace the client's dashboard token first")
     serve.set_defaults(func=cmd_serve)
     export = sub.add_parser("export", help="write a client's dashboard pages as one static HTML file (for e-mail)")
     export.add_argument("--client", required=True)

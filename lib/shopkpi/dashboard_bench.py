@@ -77,8 +77,7 @@ def bench_dashboard(client: str = "demo", views: int = 5, pause: float = 6.0, sa
                 time.sleep(pause)  # the preheated kernel is ready, as for a reader arriving after the start
                 first, later = _views(browser, url, views, pause)
             finally:
-                process.terminate()
-                process.wait(timeout=20)
+                serve.stop(process)
             results[name] = {"first_s": first, "median_s": statistics.median(later), "views": later}
             say(f"  {name:<9} first {first:5.2f}s  later views {', '.join(f'{v:.2f}' for v in later)}")
         static = _static_export(client)

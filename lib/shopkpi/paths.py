@@ -76,6 +76,11 @@ def truth_file(client: str) -> Path:
     return client_data_dir(client) / "truth" / "truth.json"
 
 
+def dashboard_token_file(client: str) -> Path:
+    """The client's own dashboard token (one per client, readable by its owner only); under data/, outside git."""
+    return client_data_dir(client) / "secrets" / "dashboard_token"
+
+
 def salt_file(client: str) -> Path:
     """Per-client salt for hashing buyer usernames; lives under data/, outside git."""
     return client_data_dir(client) / "secrets" / "buyer_hash_salt"
