@@ -122,11 +122,14 @@ class Problems:
     def table(self, ctx: ImportContext) -> pa.Table:
         first: dict[int, list] = {}
         also: dict[int, list[str]] = {}
+        columns: dict[int, set[str]] = {}
         for index, header, reason, values in self.notes:
             for i, value in zip(index, values):
                 if i not in first:
-                    first[i] = [header, reason, value]
-                elif len(also.setdefault(i, [])) < 5 and first[i][:2] != [header, reason]:
+                    first[i], columns[i] = [header, reason, value], {header}
+                elif header not in columns[i] and len(also.setdefault(i, [])) < 5:
+                    # One problem per column: an unreadable cell is also "empty" to a later check; say it once.
+                    columns[i].add(header)
                     also[i].append(f"{header}: {reason}" + ("" if value is None else f" {value[:40]!r}"))
         rows = sorted(first)
         reasons = [first[i][1] + (ALSO + "; ".join(also[i]) + ")" if also.get(i) else "") for i in rows]
