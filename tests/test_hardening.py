@@ -221,3 +221,16 @@ def test_payloads_through_the_pipeline_leave_no_markup_and_the_pdf_prints(shops)
     if chromium() is None:
         pytest.skip("no Chromium here; .ci/run installs it")
     assert (out / "08_review_report.pdf").exists()
+
+
+def test_utf16_without_bom_and_encrypted_workbooks_get_precise_messages(shops):
+    raw = paths.raw_dir("alpha")
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerows(_rows())
+    (raw / "utf16.csv").write_bytes(text.getvalue().encode("utf-16-le"))  # no BOM
+    # An encrypted OOXML file is an OLE2 container holding an "EncryptedPackage" stream.
+    (raw / "locked.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500 + "EncryptedPackage".encode("utf-16-le"))
+    report = _ingest("alpha")
+    status = {f.source_file: f for f in report.files}
+    assert status["utf16.csv"].status == "ingested" and status["utf16.csv"].rows_kept == 4
+    assert status["locked.xlsx"].status == "failed" and "password-protected" in status["locked.xlsx"].message

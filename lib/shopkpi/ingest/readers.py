@@ -71,6 +71,11 @@ def sniff_encoding(head: bytes, path: Path) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\x00" in head:
+        # UTF-16 without a BOM: text whose every other byte is NUL (little-endian: the odd ones).
+        even, odd = head[0::2], head[1::2]
+        for encoding, zeros, text in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+            if zeros.count(0) > 0.9 * len(zeros) and text.count(0) < 0.1 * len(text):
+                return encoding
         raise InputFileError(path, "looks like a binary file (contains NUL bytes), not a CSV export")
     whole = len(head) < _SNIFF_BYTES
     for encoding in ("utf-8", "gb18030"):
@@ -381,6 +386,14 @@ def read_any(path: Path) -> RawTable:
         magic = fh.read(4)
     if magic == b"PK\x03\x04":
         return read_xlsx(path)
+    if magic == b"\xd0\xcf\x11\xe0":  # an OLE2 compound file: an encrypted OOXML workbook, or legacy .xls
+        with open(path, "rb") as fh:
+            encrypted = "EncryptedPackage".encode("utf-16-le") in fh.read(1 << 20)
+        if encrypted:
+            raise InputFileError(path, "is a password-protected (encrypted) workbook: open it in Excel, remove the "
+                                 "password (File > Info > Protect Workbook > Encrypt with Password), save, and ingest again")
+        raise InputFileError(path, "is a legacy Excel 97-2003 workbook (.xls format): open it in Excel and save it as "
+                             ".xlsx (Excel Workbook), then ingest again")
     if magic[:2] == b"\x1f\x8b":
         return _read_gzip(path)
     return read_csv(path)
