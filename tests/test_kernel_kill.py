@@ -52,3 +52,14 @@ def test_a_kernel_that_keeps_dying_is_a_recorded_failure(killer, monkeypatch):
     assert "kernel died" in result.error and f"after {result.attempts} attempts" in result.error
     assert result.output.exists()  # papermill's partial output notebook is kept for reading
     assert (killer / "kills").read_text() == str(result.attempts)
+    kept = nbformat.read(result.output, as_version=4)
+    first = kept.cells[0]
+    assert "shopkpi-run-failed" in first.metadata["tags"] and first.outputs[0]["output_type"] == "error"
+    assert "kernel died" in first.outputs[0]["evalue"] and kept.metadata["papermill"]["exception"] is True
+
+
+def test_a_multi_line_error_is_one_line_in_the_summary():
+    class Failed(Exception):
+        ename, evalue = "ShopkpiError", "first line\n  second line\nthird"
+
+    assert runner.error_line(Failed()) == "ShopkpiError: first line second line third"

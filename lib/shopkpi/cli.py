@@ -61,7 +61,8 @@ def cmd_run(args) -> int:
     out = paths.period_outputs_dir(args.client, period)
     _say(f"\n{'notebook':<20} {'status':<10} {'seconds':>8}  error")
     for r in results:
-        _say(f"{r.notebook:<20} {r.status:<10} {r.seconds:>8.1f}  {r.error}")
+        tries = f" (attempt {r.attempts})" if r.attempts > 1 else ""
+        _say(f"{r.notebook:<20} {r.status:<10} {r.seconds:>8.1f}  {r.error}{tries}")
     from shopkpi.static_export import export_file
 
     if export_file(args.client, period).exists():

@@ -142,9 +142,35 @@ def error_line(exc: Exception) -> str:
     if _is_dead_kernel(exc):
         return "DeadKernelError: the kernel died (killed or out of memory)"
     if getattr(exc, "ename", None):
-        return f"{exc.ename}: {exc.evalue}"[:300]
+        return one_line(f"{exc.ename}: {exc.evalue}")[:300]
     lines = str(exc).strip().splitlines()
     return (lines[-1] if lines else type(exc).__name__)[:300]
+
+
+def one_line(text: str) -> str:
+    """A summary-table cell: a multi-line error on one line."""
+    return " ".join(str(text).split())
+
+
+def mark_failed(output: Path, error: str) -> None:
+    """Put the failure at the top of the kept notebook: a killed kernel leaves `papermill.exception: None` and
+    unrun cells that look completed, so whoever opens it must read first that it did not finish."""
+    import nbformat
+
+    if not output.exists():
+        return
+    try:
+        node = nbformat.read(output, as_version=4)
+    except Exception:  # noqa: BLE001 - a half-written notebook: leave it as it is
+        return
+    if node.cells and "shopkpi-run-failed" in node.cells[0].get("metadata", {}).get("tags", []):
+        return
+    cell = nbformat.v4.new_code_cell(source="# This run did not finish; see the error below.",
+                                     metadata={"tags": ["shopkpi-run-failed"]})
+    cell.outputs = [nbformat.v4.new_output("error", ename="RunFailed", evalue=error, traceback=[error])]
+    node.cells.insert(0, cell)
+    node.metadata.setdefault("papermill", {})["exception"] = True
+    nbformat.write(node, output)
 
 
 def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: int,
@@ -158,6 +184,8 @@ def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: i
     except Exception as exc:
         # A stage whose exports are not in the store yet is not a failure of the run: it says what to ingest.
         status = "needs_data" if getattr(getattr(exc, "cause", exc), "ename", "") == "NoDataError" else "failed"
+        if status == "failed":
+            mark_failed(output, error_line(exc))
         return NotebookResult(name + suffix, status, time.perf_counter() - started, output, error=error_line(exc),
                               attempts=getattr(exc, "attempts", 1))
     html = render_html(output, out_dir / f"{name}{suffix}.html")
