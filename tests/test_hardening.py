@@ -234,3 +234,26 @@ def test_utf16_without_bom_and_encrypted_workbooks_get_precise_messages(shops):
     status = {f.source_file: f for f in report.files}
     assert status["utf16.csv"].status == "ingested" and status["utf16.csv"].rows_kept == 4
     assert status["locked.xlsx"].status == "failed" and "password-protected" in status["locked.xlsx"].message
+
+
+def test_the_batch_cluster_serves_no_dask_pages():
+    import urllib.error
+    import urllib.request
+
+    from shopkpi.batch import local_cluster
+
+    cluster = local_cluster(1, {})
+    try:
+        server = cluster.scheduler.http_server
+        ports = [s.getsockname() for s in server._sockets.values()] if server is not None else []
+        for host, port in ports:
+            assert host == "127.0.0.1"
+            for route in ("/status", "/info/main/workers.html", "/metrics", "/json/identity.json"):
+                try:
+                    code = urllib.request.urlopen(f"http://127.0.0.1:{port}{route}", timeout=10).status
+                except urllib.error.HTTPError as exc:
+                    code = exc.code
+                assert code == 404, (route, code)
+        assert 8787 not in {p for _, p in ports}
+    finally:
+        cluster.close()

@@ -136,11 +136,23 @@ def _pipeline() -> list[str]:
     return PIPELINE
 
 
+def local_cluster(workers: int, env: dict):
+    """A LocalCluster with no dashboard: Dask's scheduler and workers start an unauthenticated HTTP server
+    (status pages, /info, /metrics) even with dashboard_address=None; here it serves no route, on loopback only."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                            worker_dashboard_address=None, silence_logs=40, env=env)
+
+
 def run_batch(clients: list[str], period: str = "", language: str = "", *, workers: int | None = None,
               scheduler: str | None = None, force: bool = False, timeout: int = 900,
               progress: Callable[[str], None] | None = None) -> list[ClientRun]:
     """Run many clients on Dask (LocalCluster unless `scheduler` names a running cluster)."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, as_completed
 
     for client in clients:
         paths.check_client_name(client)
@@ -152,8 +164,7 @@ def run_batch(clients: list[str], period: str = "", language: str = "", *, worke
         dask_client = Client(scheduler)
     else:
         workers = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=40, env=env)
+        cluster = local_cluster(workers, env)
         dask_client = Client(cluster)
     try:
         # Workers of an existing cluster get the workspace from the task itself.
