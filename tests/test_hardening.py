@@ -257,3 +257,19 @@ def test_the_batch_cluster_serves_no_dask_pages():
         assert 8787 not in {p for _, p in ports}
     finally:
         cluster.close()
+
+
+def test_an_unclosed_quote_quarantines_its_row_and_keeps_the_rest(shops):
+    rows = _rows()
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    lines = buffer.getvalue().splitlines(keepends=True)
+    lines[2] = lines[2].replace(",Completed,", ',"Completed,', 1)  # the first data row opens a quote it never closes
+    (paths.raw_dir("alpha") / "quote.csv").write_text("".join(lines), encoding="utf-8")
+    [result] = _ingest("alpha").files
+    quarantine = Store("alpha").read("quarantine").to_pylist()
+    damaged = [q for q in quarantine if q["reason"].startswith("unclosed quote")]
+    assert [q["source_row"] for q in damaged] == [3]
+    assert result.rows_in == len(rows) - 1  # every physical line after the header is one record
+    assert result.rows_kept >= 3  # the orders after the damaged row are read, not swallowed
+    assert all(r["unaccounted"] == 0 for r in row_accounting("alpha").to_pylist())

@@ -233,6 +233,48 @@ def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[st
     return index, records[index], line_after[index], [[c.strip() for c in r] for r in records[:index]]
 
 
+UNCLOSED_QUOTE = "unclosed quote"
+
+
+class _LineFeed:
+    """The file's physical lines for csv.reader, remembering the lines of the current record and taking lines back."""
+
+    def __init__(self, fh):
+        self.fh, self.back, self.taken = fh, [], []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.back.pop() if self.back else next(self.fh)
+        self.taken.append(line)
+        return line
+
+    def give_back(self, lines: list[str]) -> None:
+        self.back.extend(reversed(lines))
+
+
+def _recovered(reader, feed: _LineFeed, delimiter: str, width: int):
+    """csv records; a record that spans several lines with the wrong number of cells is an unclosed quote that
+    swallowed the rows after it: its first line is yielded as the damaged row (flagged), the others are read again."""
+    while True:
+        feed.taken = []
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:  # an unclosed quote at the end of the file
+            row = None
+        if (row is None or len(row) != width) and len(feed.taken) > 1:
+            first, rest = feed.taken[0], feed.taken[1:]
+            damaged = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+            feed.give_back(rest)
+            yield damaged + [UNCLOSED_QUOTE]
+            continue
+        if row is not None:
+            yield row
+
+
 def _exact_records(layout: CsvLayout, chunk_rows: int | None):
     """Slow path (Python csv): keeps ragged rows, padded, with their cell count in `__ragged__` for the caller
     to quarantine. Yields tables of `chunk_rows` records (None: the whole file in one table)."""
@@ -246,16 +288,18 @@ def _exact_records(layout: CsvLayout, chunk_rows: int | None):
     columns: list[list[str]] = [[] for _ in range(width + 1)]  # last column flags ragged rows
     yielded = False
     with open(layout.path, encoding=layout.encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=layout.delimiter)
+        feed = _LineFeed(fh)
+        reader = csv.reader(feed, delimiter=layout.delimiter)
         for _ in range(layout.header_index + 1):
             next(reader, None)
-        for row in reader:
+        for row in _recovered(reader, feed, layout.delimiter, width):
+            flag = row.pop() if row and row[-1] is UNCLOSED_QUOTE else None
             cells = len(row)
             row = (row + [""] * width)[:width]
             for i, cell in enumerate(row):
                 columns[i].append(cell)
             # A blank line is one empty cell: a blank row, not a ragged one.
-            columns[width].append(f"{cells}" if cells != width and cells > 0 else "")
+            columns[width].append(UNCLOSED_QUOTE if flag else f"{cells}" if cells != width and cells > 0 else "")
             if chunk_rows and len(columns[0]) >= chunk_rows:
                 yield table(columns)
                 yielded = True

@@ -104,10 +104,13 @@ class Problems:
         self.bad = pa.array(np.zeros(raw.records.num_rows, dtype=bool))
         self.notes: list[tuple[list[int], str, str, list]] = []
         if "__ragged__" in raw.records.column_names:
-            ragged = pc.not_equal(raw.records.column("__ragged__"), "")
-            widths = raw.records.column("__ragged__")
+            flags = raw.records.column("__ragged__")
+            quote = pc.equal(flags, "unclosed quote")
+            self.note(quote, "(row)", "unclosed quote: a quoted cell in this row never ends; the rows after it are read "
+                      "on their own", pc.cast(flags, pa.string()))
+            ragged = pc.and_(pc.not_equal(flags, ""), pc.invert(quote))
             self.note(ragged, "(row)", "row has a different number of cells than the header",
-                      pc.binary_join_element_wise(widths, f" cells vs {len(raw.headers)}", ""))
+                      pc.binary_join_element_wise(flags, f" cells vs {len(raw.headers)}", ""))
 
     def note(self, mask: pa.Array, column: str, reason: str, source: pa.Array) -> None:
         mask = pc.and_(pc.fill_null(mask, False), pc.invert(self.skip))
