@@ -273,3 +273,18 @@ def test_an_unclosed_quote_quarantines_its_row_and_keeps_the_rest(shops):
     assert result.rows_in == len(rows) - 1  # every physical line after the header is one record
     assert result.rows_kept >= 3  # the orders after the damaged row are read, not swallowed
     assert all(r["unaccounted"] == 0 for r in row_accounting("alpha").to_pylist())
+
+
+def test_a_file_cut_inside_its_last_character_keeps_its_other_rows(shops):
+    rows = _rows()
+    rows[-1][rows[0].index("Product Name")] = "ถ้วยกาแฟ"  # Thai: 3 bytes a character
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    data = buffer.getvalue().encode("utf-8")
+    cut = data[: data.rindex("แฟ".encode()) + 1]  # the download stops inside a character of the last row
+    (paths.raw_dir("alpha") / "cut.csv").write_bytes(cut)
+    [result] = _ingest("alpha").files
+    assert result.status == "ingested", result.message
+    assert result.rows_in == len(rows) - 1 and result.rows_kept >= 3
+    last = max(q["source_row"] for q in Store("alpha").read("quarantine").to_pylist())
+    assert last == len(rows)  # the cut row is quarantined, with its spreadsheet row number

@@ -82,7 +82,8 @@ def sniff_encoding(head: bytes, path: Path) -> str:
         try:
             # A multi-byte character may be cut at the end of the sniffed block: an incremental decoder
             # leaves that tail undecided instead of failing (unless the block is the whole file).
-            codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+            # A whole UTF-8 file may end inside a character too (a cut download): read_csv reads it without it.
+            codecs.getincrementaldecoder(encoding)().decode(head, final=whole and encoding != "utf-8")
             return encoding
         except UnicodeDecodeError:
             continue
@@ -153,11 +154,36 @@ def read_csv(path: Path) -> RawTable:
     try:
         table = pacsv.read_csv(layout.path, **_arrow_options(layout, 1 << 24, on_invalid))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if (whole := _cut_at_a_character(layout)) is not None:
+            return whole
         raise _parse_error(layout, exc) from None
     if bad_rows:
         # Rows with the wrong number of cells: re-read exactly so row numbers stay true.
         return layout.raw(next(_exact_records(layout, None)))
     return layout.raw(table)
+
+
+def _cut_at_a_character(layout: CsvLayout) -> RawTable | None:
+    """A UTF-8 file whose download was cut inside its last character: read it without that partial character
+    (its last row, cut short too, is quarantined as ragged). None when the bad bytes are elsewhere."""
+    import tempfile
+
+    if not layout.encoding.startswith("utf-8"):
+        return None
+    data = layout.path.read_bytes()
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError as exc:
+        if exc.reason != "unexpected end of data" or exc.start < len(data) - 3:
+            return None
+        good = data[: exc.start]
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / layout.path.name
+        copy.write_bytes(good)
+        table = read_csv(copy)
+    table.path = layout.path
+    return table
 
 
 def iter_csv_chunks(layout: CsvLayout, chunk_rows: int, exact: bool = False):
