@@ -29,7 +29,12 @@ def table(df: pd.DataFrame, money: list[str] = (), counts: list[str] = (), perce
     # Text columns read left to right; numbers line up on the right.
     text = left if left is not None else [
         c for c in df.columns if c not in formats and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))]
-    styler = df.style.format(formats, na_rep="–", escape="html").format_index(escape="html", axis=1).hide(axis="index")
+    # Cell text is escaped in the data itself, so no later .format() call on the Styler can undo it.
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+            df[c] = df[c].map(lambda v: html.escape(v) if isinstance(v, str) else v)
+    styler = df.style.format(formats, na_rep="–").format_index(escape="html", axis=1).hide(axis="index")
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
         styler = styler.set_table_styles([{"selector": f"th.col{df.columns.get_loc(c)}", "props": "text-align: left"} for c in text])
