@@ -288,3 +288,13 @@ def test_a_file_cut_inside_its_last_character_keeps_its_other_rows(shops):
     assert result.rows_in == len(rows) - 1 and result.rows_kept >= 3
     last = max(q["source_row"] for q in Store("alpha").read("quarantine").to_pylist())
     assert last == len(rows)  # the cut row is quarantined, with its spreadsheet row number
+
+
+def test_batch_summary_shows_retries_and_keeps_errors_on_one_line():
+    from shopkpi.batch import ClientRun, summary_table
+
+    run = ClientRun(client="alpha", period="2026-W45", status="failed")
+    run.notebooks = [{"notebook": "03_content", "status": "ok", "seconds": 3.0, "error": "", "attempts": 2},
+                     {"notebook": "04_creators", "status": "failed", "seconds": 1.0, "error": "Boom:\nline two", "attempts": 1}]
+    table = summary_table([run]).splitlines()
+    assert len(table) == 3 and "(attempt 2)" in table[1] and table[2].endswith("Boom: line two")
