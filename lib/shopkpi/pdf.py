@@ -18,9 +18,13 @@ TIMEOUT_S = 120
 # JupyterLab's print style keeps each output on one page, so a long list of target lines moved whole to the
 # next page and left the first one blank below its heading; lists and tables may break, figures never do.
 # Wide tables get a scroll bar on screen; on paper they shrink to the page instead of being cut off.
+# Cells without output (exports hide the code) and the notebook's bottom padding take no paper: content that
+# ended just above a page's foot once pushed them onto a blank last page.
 PRINT_STYLE = ("<style>@media print { .jp-OutputArea-child { break-inside: auto; } img { break-inside: avoid; } "
                ".jp-OutputArea-output { overflow: visible !important; } table { font-size: 0.78em; } "
                ".jp-Notebook, .jp-Cell { padding-left: 0 !important; padding-right: 0 !important; } } "
+               ".jp-CodeCell:not(:has(.jp-OutputArea-output)) { display: none; } "
+               ".jp-Notebook, .jp-Cell:last-child { padding-bottom: 0 !important; margin-bottom: 0 !important; } "
                "h1, h2, h3 { break-after: avoid; } @page { margin: 12mm; }</style>")
 
 
