@@ -140,7 +140,7 @@ def walk_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[Path, str, s
     other: list[tuple[Path, str, str]] = []
     for item in inputs:
         item = Path(item)
-        if item.is_dir() and not item.is_symlink():
+        if item.is_dir():  # the folder asked for is walked even when it is itself a link (the user chose it)
             inside: list[Path] = []
             for root, dirs, files in os.walk(item, followlinks=False):
                 for name in sorted(dirs):
@@ -150,8 +150,6 @@ def walk_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[Path, str, s
                 for name in files:
                     _sort_entry(Path(root) / name, inside, other)
             found += sorted(inside)  # the order rglob gave: by path
-        elif item.is_dir():
-            other.append((item, "refused", "a symbolic link to a folder: not followed; copy the files instead"))
         elif item.exists():
             _sort_entry(item, found, other, explicit=True)
         else:
