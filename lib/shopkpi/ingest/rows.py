@@ -142,6 +142,21 @@ class Problems:
                          "reason": reasons, "raw_value": [first[i][2] for i in rows]}, schema=QUARANTINE_SCHEMA)
 
 
+def totals_row_entries(at: int, metrics: list[str], match: HeaderMatch, out: dict[str, pa.Array], rows: pa.Table,
+                       quarantined: int) -> list[dict]:
+    """An export's own totals row (record `at`) against the sum of the rows we keep, per summable metric."""
+    why = f"{quarantined} quarantined row(s) are not in our total" if quarantined else "the export's total differs from its rows"
+    entries = []
+    for metric in (m for m in metrics if m in match.mapping):
+        # Both sides are exact (decimals or integers) until this conversion, so equal totals compare equal.
+        stated = out[metric][at].as_py()
+        stated = None if stated is None else float(stated)
+        ours = float(pc.sum(rows.column(metric)).as_py() or 0)
+        explanation = "the totals row leaves this metric empty" if stated is None else why if stated != ours else ""
+        entries.append({"metric": metric, "export_total": stated, "our_total": ours, "explanation": explanation})
+    return entries
+
+
 def column_of(raw: RawTable, match: HeaderMatch, name: str) -> pa.Array:
     """A file's column by canonical name; all nulls when the file does not have it."""
     return raw.records.column(match.mapping[name]) if name in match.mapping else pa.nulls(raw.records.num_rows, pa.string())

@@ -27,6 +27,7 @@ from shopkpi.ingest.rows import (
     finish,
     non_data_rows,
     provenance_columns,
+    totals_row_entries,
 )
 from shopkpi.ingest.values import clean_text
 
@@ -115,17 +116,7 @@ def _reconcile_totals_row(day_column: pa.Array, match: HeaderMatch, out: dict[st
         export_rows, ours = int(m.group(1).replace(",", "")), rows.num_rows
         entries.append({"metric": "rows", "export_total": float(export_rows), "our_total": float(ours),
                         "explanation": "" if export_rows == ours else why})
-    for metric in RECONCILED:
-        if metric not in match.mapping:
-            continue
-        # Both sides are exact (decimals or integers) until this conversion, so equal totals compare equal.
-        stated = out[metric][at].as_py()
-        stated = None if stated is None else float(stated)
-        ours = float(pc.sum(rows.column(metric)).as_py() or 0)
-        explanation = ("the totals row leaves this metric empty" if stated is None
-                       else why if stated != ours else "")
-        entries.append({"metric": metric, "export_total": stated, "our_total": ours, "explanation": explanation})
-    return entries
+    return entries + totals_row_entries(at, RECONCILED, match, out, rows, quarantined)
 
 
 ADS_REPORT = register(Importer(kind=KIND, table="ad_stats", key=("report_date", "ad_id"), schema=schema(),

@@ -29,6 +29,7 @@ from shopkpi.ingest.rows import (
     finish,
     non_data_rows,
     provenance_columns,
+    totals_row_entries,
 )
 from shopkpi.ingest.values import clean_text
 
@@ -85,17 +86,7 @@ def _reconcile(footer: np.ndarray, match: HeaderMatch, out: dict[str, pa.Array],
     """The totals row against the sum of the kept rows, per summable metric."""
     if not footer.any():
         return []
-    at = int(np.flatnonzero(footer)[0])
-    quarantined = parsed.quarantine.num_rows
-    why = f"{quarantined} quarantined row(s) are not in our total" if quarantined else "the export's total differs from its rows"
-    entries = []
-    for metric in (m for m in RECONCILED if m in match.mapping):
-        stated = out[metric][at].as_py()
-        stated = None if stated is None else float(stated)
-        ours = float(pc.sum(parsed.rows.column(metric)).as_py() or 0)
-        entries.append({"metric": metric, "export_total": stated, "our_total": ours,
-                        "explanation": "the totals row leaves this metric empty" if stated is None else why if stated != ours else ""})
-    return entries
+    return totals_row_entries(int(np.flatnonzero(footer)[0]), RECONCILED, match, out, parsed.rows, parsed.quarantine.num_rows)
 
 
 GMV_MAX = register(Importer(kind=KIND, table="gmv_max_days", key=("report_date", "campaign_key", "market"), schema=schema(),
