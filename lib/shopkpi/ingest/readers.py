@@ -472,7 +472,6 @@ def read_any(path: Path) -> RawTable:
 def _read_gzip(path: Path) -> RawTable:
     """A gzipped CSV is read from a temporary plain copy; messages keep naming the original file."""
     import gzip
-    import shutil
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
