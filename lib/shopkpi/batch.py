@@ -189,12 +189,14 @@ def _run_in_workspace(env: dict, client: str, period: str, language: str, force:
 
 
 def summary_table(runs: list[ClientRun]) -> str:
+    from shopkpi.runner import one_line
+
     lines = [f"{'client':<20} {'period':<9} {'notebook':<20} {'status':<10} {'seconds':>8}  error"]
     for run in runs:
         rows = run.notebooks or [{"notebook": "-", "status": run.status, "seconds": run.seconds, "error": run.error}]
         for row in rows:
             tries = f" (attempt {row['attempts']})" if row.get("attempts", 1) > 1 else ""
-            error = " ".join(str(row["error"]).split())  # one line per row, whatever the error says
+            error = one_line(row["error"])
             lines.append(f"{run.client:<20} {run.period:<9} {row['notebook']:<20} "
                          f"{row['status'] if run.status != 'skipped' else 'skipped':<10} {row['seconds']:>8.1f}  {error}{tries}")
     return "\n".join(lines)

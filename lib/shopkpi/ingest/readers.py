@@ -364,48 +364,55 @@ def _best_sheet(workbook):
     return sheets[best] if scores[best] >= 2 else sheets[0]
 
 
-# A workbook member that inflates beyond this, or by more than this ratio, is refused before it is inflated
-# (a 1.6 MB "zip bomb" can inflate to gigabytes). Seller Center caps an export at 15,000 records, far below it.
+# Inflation limits, checked before inflating (a 1.6 MB "zip bomb" can inflate to gigabytes): a workbook part or a
+# gzipped CSV may not inflate past its limit, nor by more than INFLATE_RATIO once past INFLATE_RATIO_FROM.
+# Seller Center caps an export at 15,000 records, far below them.
 XLSX_MEMBER_LIMIT_BYTES = 1 << 30
-XLSX_RATIO_LIMIT = 250
-GZIP_LIMIT_BYTES = 8 << 30  # a gzipped export inflates to at most this (and 250x its size above 50 MB)
+GZIP_LIMIT_BYTES = 8 << 30
+INFLATE_RATIO = 250
+INFLATE_RATIO_FROM = 50 << 20
 _ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]+)\"")
 
 
-def xlsx_split_rows(path: Path) -> bool:
-    """Check the workbook's members against the size limits, and tell whether a sheet writes one sheet row as
-    several <row r="N"> fragments (some exporters do). openpyxl's read-only reader keeps only the first
-    fragment of such a row, so those workbooks are read in full mode, which places cells by coordinate."""
+def check_workbook_size(path: Path) -> None:
+    """Refuse a workbook whose parts would inflate past the limits, from the zip directory alone."""
     import zipfile
 
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputFileError(path, f"cannot be opened as an Excel workbook: {exc}") from None
-    split = False
     with archive:
         for info in archive.infolist():
             ratio = info.file_size / max(1, info.compress_size)
-            if info.file_size > XLSX_MEMBER_LIMIT_BYTES or (ratio > XLSX_RATIO_LIMIT and info.file_size > 50 << 20):
+            if info.file_size > XLSX_MEMBER_LIMIT_BYTES or (ratio > INFLATE_RATIO and info.file_size > INFLATE_RATIO_FROM):
                 raise InputFileError(path, f"workbook part {info.filename} would inflate to {info.file_size:,} bytes "
                                      f"({ratio:,.0f}x its packed size); refused before reading (limits: "
-                                     f"{XLSX_MEMBER_LIMIT_BYTES:,} bytes, {XLSX_RATIO_LIMIT}x above 50 MB)")
+                                     f"{XLSX_MEMBER_LIMIT_BYTES:,} bytes, {INFLATE_RATIO}x above {INFLATE_RATIO_FROM:,} bytes)")
+
+
+def xlsx_split_rows(path: Path) -> bool:
+    """Whether a sheet writes one sheet row as several <row r="N"> fragments (some exporters do). openpyxl's
+    read-only reader keeps only the first fragment of such a row, so those workbooks are read in full mode,
+    which places cells by coordinate."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
-            if split or not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
                 continue
-            last, tail = -1, b""
+            last, pending = -1, b""
             with archive.open(info) as member:
                 for block in iter(lambda: member.read(1 << 20), b""):
-                    text = tail + block
-                    for number in _ROW_NUMBER.findall(text[: len(text) - 64] if len(block) == 1 << 20 else text):
-                        if int(number) <= last:
-                            split = True
-                            break
-                        last = int(number)
-                    if split:
-                        break
-                    tail = text[len(text) - 64:] if len(block) == 1 << 20 else b""
-    return split
+                    pending += block
+                    end = 0
+                    for match in _ROW_NUMBER.finditer(pending):
+                        if int(match.group(1)) <= last:
+                            return True
+                        last, end = int(match.group(1)), match.end()
+                    # Keep the tail that may hold a row tag cut by the block's end.
+                    pending = pending[max(end, len(pending) - 256):]
+    return False
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
@@ -413,6 +420,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     from openpyxl import load_workbook
 
     path = Path(path)
+    check_workbook_size(path)
     full_mode = xlsx_split_rows(path)
     try:
         workbook = load_workbook(path, read_only=not full_mode, data_only=True)
@@ -477,7 +485,7 @@ def _read_gzip(path: Path) -> RawTable:
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / path.name.removesuffix(".gz")
         packed = path.stat().st_size
-        limit = min(GZIP_LIMIT_BYTES, max(50 << 20, packed * XLSX_RATIO_LIMIT))
+        limit = min(GZIP_LIMIT_BYTES, max(INFLATE_RATIO_FROM, packed * INFLATE_RATIO))
         try:
             with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
                 written = 0
@@ -486,7 +494,7 @@ def _read_gzip(path: Path) -> RawTable:
                     if written > limit:  # stop inflating at once: a small bomb must not fill the disk
                         raise InputFileError(path, f"inflates past {limit:,} bytes ({written / max(1, packed):,.0f}x its "
                                              f"{packed:,} packed bytes); refused (limits: {GZIP_LIMIT_BYTES:,} bytes, "
-                                             f"{XLSX_RATIO_LIMIT}x above 50 MB)")
+                                             f"{INFLATE_RATIO}x above {INFLATE_RATIO_FROM:,} bytes)")
                     dst.write(block)
         except (OSError, EOFError) as exc:
             raise InputFileError(path, f"is not a readable gzip file: {exc}") from None

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from shopkpi.ingest.columns import DATE_FORMATS, schema_fields, typed_columns
 from shopkpi.ingest.headers import HeaderMatch, currency_suffix
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.kinds.affiliate_orders import market_of_currency
+from shopkpi.ingest.kinds.affiliate_orders import market_of_currency, note_untold_market
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import (
     PROVENANCE,
@@ -60,9 +60,9 @@ def schema() -> pa.Schema:
     return pa.schema(fields + PROVENANCE)
 
 
-def _currency_from_headers(raw: RawTable, match: HeaderMatch) -> str | None:
+def currency_from_headers(raw: RawTable, match: HeaderMatch, names: list[str] = MONEY + UNIT_COSTS) -> str | None:
     """The ad account's currency from a money header's suffix, e.g. "Cost (THB)" -> THB."""
-    for name in MONEY + UNIT_COSTS:
+    for name in names:
         if name in match.mapping and (code := currency_suffix(raw.headers[match.mapping[name]])):
             return code
     return None
@@ -77,17 +77,14 @@ def parse_ads_report(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
     def column(name: str) -> pa.Array:
         return column_of(raw, match, name)
 
-    suffix = _currency_from_headers(raw, match)
+    suffix = currency_from_headers(raw, match)
     stated = pc.utf8_upper(clean_text(column("currency")))
     if suffix:
         problems.note(pc.not_equal(stated, suffix), "currency", f"differs from the currency in the headers ({suffix})",
                       column("currency"))
     currency = pc.coalesce(stated, pa.scalar(suffix, pa.string()))
     market = market_of_currency(currency, ctx, hint_first=True)
-    codes = [m.code for m in ctx.params.markets]
-    problems.note(pc.invert(pc.fill_null(pc.is_in(market, pa.array(codes)), False)), "currency",
-                  f"the ad account's currency does not tell one of this client's markets {codes} "
-                  "(pass --market CODE for this file)", column("currency"))
+    note_untold_market(problems, market, ctx, "currency", column("currency"), subject="the ad account's currency")
 
     out, _ = typed_columns(raw, match, ctx, problems, SPEC, market, required=("report_date", "ad_id"),
                            date_formats=DAY_FORMATS)

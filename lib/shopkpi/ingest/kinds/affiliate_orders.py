@@ -81,6 +81,15 @@ def market_of_currency(currency: pa.Array, ctx: ImportContext, hint_first: bool 
     return pc.fill_null(found, fallback) if fallback else found
 
 
+def note_untold_market(problems: Problems, market: pa.Array, ctx: ImportContext, column: str, source: pa.Array,
+                       subject: str = "the currency") -> None:
+    """Quarantine rows whose market could not be told (or is not one of the client's), saying what to pass."""
+    codes = [m.code for m in ctx.params.markets]
+    problems.note(pc.invert(pc.fill_null(pc.is_in(market, pa.array(codes)), False)), column,
+                  f"{subject} does not tell one of this client's markets {codes} (pass --market CODE for this file)".lstrip(),
+                  source)
+
+
 def parse_yes_no(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     """'Yes'/'No' (any case, a few locales) -> bool; other text fails."""
     text = pc.utf8_lower(clean_text(values))
@@ -102,8 +111,7 @@ def parse_affiliate_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext
     codes = [m.code for m in params.markets]
     currency_of = {m.code: m.currency for m in params.markets}
     where = "country" if "country" in cols else "currency"
-    problems.note(pc.invert(pc.fill_null(pc.is_in(market, pa.array(codes)), False)), where,
-                  f"does not tell one of this client's markets {codes} (pass --market CODE for this file)", column(where))
+    note_untold_market(problems, market, ctx, where, column(where), subject="")
     expected = pc.take(pa.array(list(currency_of.values())), pc.index_in(market, pa.array(codes)))
     problems.note(pc.and_(pc.is_valid(currency), pc.not_equal(currency, expected)), "currency",
                   "currency is not the currency of the row's market", column("currency"))

@@ -15,7 +15,7 @@ from shopkpi.ingest.columns import schema_fields, typed_columns
 from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
 from shopkpi.ingest.kinds.ads_report import DAY_FORMATS
-from shopkpi.ingest.kinds.affiliate_orders import market_of_currency
+from shopkpi.ingest.kinds.affiliate_orders import market_of_currency, note_untold_market
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import (
     PROVENANCE,
@@ -57,10 +57,7 @@ def parse_creator_earnings(raw: RawTable, match: HeaderMatch, ctx: ImportContext
     problems = Problems(raw, match, skip)
     currency = pc.utf8_upper(clean_text(column_of(raw, match, "currency")))
     market = market_of_currency(currency, ctx)
-    codes = [m.code for m in ctx.params.markets]
-    problems.note(pc.invert(pc.fill_null(pc.is_in(market, pa.array(codes)), False)), "currency",
-                  f"the currency does not tell one of this client's markets {codes} (pass --market CODE for this file)",
-                  column_of(raw, match, "currency"))
+    note_untold_market(problems, market, ctx, "currency", column_of(raw, match, "currency"), subject="the currency")
     out, _ = typed_columns(raw, match, ctx, problems, SPEC, market, required=("order_id", "sku_id"), date_formats=DAY_FORMATS)
     currency_of = {m.code: m.currency for m in ctx.params.markets}
     out["currency"] = pc.coalesce(currency, pc.take(pa.array(list(currency_of.values())), pc.index_in(market, pa.array(list(currency_of)))))

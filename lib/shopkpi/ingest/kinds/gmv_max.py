@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopkpi.ingest.columns import schema_fields, typed_columns
-from shopkpi.ingest.headers import HeaderMatch, currency_suffix
+from shopkpi.ingest.headers import HeaderMatch
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.kinds.ads_report import DAY_FORMATS
-from shopkpi.ingest.kinds.affiliate_orders import market_of_currency
+from shopkpi.ingest.kinds.ads_report import DAY_FORMATS, currency_from_headers
+from shopkpi.ingest.kinds.affiliate_orders import market_of_currency, note_untold_market
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import (
     PROVENANCE,
@@ -63,14 +63,10 @@ def parse_gmv_max(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Pars
     def column(name: str) -> pa.Array:
         return column_of(raw, match, name)
 
-    suffix = next((code for name in ("cost", "gross_revenue") if name in match.mapping
-                   and (code := currency_suffix(raw.headers[match.mapping[name]]))), None)
+    suffix = currency_from_headers(raw, match, ["cost", "gross_revenue", "net_cost"])
     currency = pc.coalesce(pc.utf8_upper(clean_text(column("currency"))), pa.scalar(suffix, pa.string()))
     market = market_of_currency(currency, ctx, hint_first=True)
-    codes = [m.code for m in ctx.params.markets]
-    problems.note(pc.invert(pc.fill_null(pc.is_in(market, pa.array(codes)), False)), "currency",
-                  f"the ad account's currency does not tell one of this client's markets {codes} "
-                  "(pass --market CODE for this file)", column("currency"))
+    note_untold_market(problems, market, ctx, "currency", column("currency"), subject="the ad account's currency")
     out, _ = typed_columns(raw, match, ctx, problems, SPEC, market, required=("report_date", "cost"), date_formats=DAY_FORMATS)
     # One row per day, or per day and campaign: a campaign is its ID, else its name, else the whole shop.
     out["campaign_key"] = pc.coalesce(out["campaign_id"], out["campaign_name"], pa.scalar("shop", pa.string()))

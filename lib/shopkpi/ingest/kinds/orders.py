@@ -59,7 +59,7 @@ def _flag(text: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(text, pattern), False)
 
 
-def _check_plausible(out: dict[str, pa.Array], market: pa.Array, ctx: ImportContext, problems: Problems, column) -> None:
+def _check_plausible(out: dict[str, pa.Array], market: pa.Array, problems: Problems, column) -> None:
     """Quarantine values no real order has: negative quantities or amounts, amounts above the market's limit
     (data/markets.yaml max_amount), quantities above rules.yaml's, events in the future (a wrong clock)."""
     import datetime as dt
@@ -112,7 +112,7 @@ def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parse
     out |= {name.replace("_time", "_at"): values for name, values in typed.items()}
     for name in REQUIRED_VALUES:
         problems.note(pc.is_null(out[name.replace("_time", "_at")]), name, "required value is empty", column(name))
-    _check_plausible(out, market, ctx, problems, column)
+    _check_plausible(out, market, problems, column)
     for name in ("created_at", "paid_at"):
         out[name.replace("_at", "_local_date")] = local_dates(out[name], market, params)
 

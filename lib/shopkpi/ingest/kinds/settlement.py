@@ -17,7 +17,7 @@ from shopkpi.ad_days import zone_name
 from shopkpi.ingest.columns import DATE_FORMATS, schema_fields, typed_columns
 from shopkpi.ingest.headers import HeaderMatch, normalise_header, registry
 from shopkpi.ingest.importers import Importer, register
-from shopkpi.ingest.kinds.affiliate_orders import market_of_currency
+from shopkpi.ingest.kinds.affiliate_orders import market_of_currency, note_untold_market
 from shopkpi.ingest.readers import RawTable
 from shopkpi.ingest.rows import (
     PROVENANCE,
@@ -105,10 +105,8 @@ def parse_settlement(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> P
     currency = pc.coalesce(pc.utf8_upper(clean_text(column("currency"))),
                            pa.scalar(block.get("currency", "").upper() or None, pa.string()))
     market = market_of_currency(currency, ctx, hint_first=True)
+    note_untold_market(problems, market, ctx, "currency", column("currency"), subject="the currency")
     codes = [m.code for m in params.markets]
-    problems.note(pc.invert(pc.fill_null(pc.is_in(market, pa.array(codes)), False)), "currency",
-                  f"the currency does not tell one of this client's markets {codes} (pass --market CODE for this file)",
-                  column("currency"))
 
     out, _ = typed_columns(raw, match, ctx, problems, SPEC, market, required=("order_adjustment_id", "transaction_type"))
     problems.note(pc.match_substring_regex(out["order_adjustment_id"], _EXCEL_NUMBER), "order_adjustment_id",
