@@ -47,13 +47,25 @@ def available_periods(client: str, artifact: str = "kpis.json") -> list[str]:
     return sorted(found, key=lambda name: (parse_period(name).end, name))
 
 
+def default_period(client: str, periods: list[str] | None = None) -> str | None:
+    """The period a page opens on: the latest whose review covers it completely, else the latest there is."""
+    periods = available_periods(client) if periods is None else periods
+    for period in reversed(periods):
+        try:
+            if load_kpis(client, period).get("complete", True):
+                return period
+        except (OSError, ValueError):
+            continue
+    return periods[-1] if periods else None
+
+
 def read_page_artifact(client: str, period: str | None, artifact: str) -> tuple[Path, dict] | None:
-    """(artifacts folder, payload) of `period` (default: the latest that has it), or None when there is none."""
+    """(artifacts folder, payload) of `period` (default: the latest complete one that has it), or None when there is none."""
     if period is None:
         periods = available_periods(client, artifact)
         if not periods:
             return None
-        period = periods[-1]
+        period = default_period(client, periods) if artifact == "kpis.json" else periods[-1]
     folder = paths.artifacts_dir(client, paths.check_period_name(period))
     file = folder / artifact
     if not file.exists():
@@ -83,10 +95,6 @@ def format_number(value, kind: str = "number") -> str:
     if kind == "share":
         return f"{value:.0%}"
     return f"{value:,.2f}"
-
-
-def _money(value, currency: str) -> str:
-    return "–" if value is None else f"{currency} {value:,.2f}"
 
 
 def _change(now, before) -> str:
@@ -136,36 +144,63 @@ def _market_row(rows: list[dict], market: str) -> dict:
             "aov": row["aov_local"], "units": row["units"], "currency": row["currency"]}
 
 
+def period_line(k: dict, lang: str) -> str:
+    """"Period: 2026-11 (2026-11-01 – 2026-11-30)", or "2026-11 to date (… 18 of 30 days)" for a period not over yet."""
+    if k.get("complete", True):
+        shown = f"{k['period']} ({k['period_start']} – {k['period_end']})"
+    else:
+        shown = t("period_to_date", lang, name=k["period"], start=k["period_start"], end=k["window_end"], days=k["days"],
+                  period_days=k["period_days"])
+    return f"{t('period', lang)}: {shown}"
+
+
+def as_of_html(k: dict, lang: str) -> str:
+    """The data's last complete local day per export kind and market, and when the page's figures were computed."""
+    from shopkpi.coverage import as_of_line
+
+    text = as_of_line(k.get("data_as_of") or [], lang) if k.get("data_as_of") else ""
+    return (f'<p class="as-of" style="color:#777;font-size:12px">{html.escape(text)}'
+            f'{" · " if text else ""}{html.escape(t("generated_at", lang))}: {html.escape(str(k.get("generated_at", "")))}</p>')
+
+
 def overview_html(client: str, period: str | None = None, market: str = "") -> str:
-    """The overview page for a client's latest (or given) period, for all markets or one."""
+    """The overview page for a client's latest complete (or given) period, for all markets or one.
+
+    With a market picked, cards and the SKU list are that market's, in its own currency; the market table
+    keeps the reporting currency for every market, and each amount carries the currency it is in."""
+    from shopkpi.money import money
+
     periods = available_periods(client)
     if not periods:
         return no_artifact_html("no_report")
-    period = period or periods[-1]
+    period = period or default_period(client, periods)
     k = load_kpis(client, period)
-    lang, cur = k["language"], k["reporting_currency"]
+    lang, reporting = k["language"], k["reporting_currency"]
+    cur = reporting
     tot, prev = k["total"], k["previous_total"]
-    by_market, top_skus = k["by_market"], k["top_skus"]
+    by_market = k["by_market"]
+    top_skus = [dict(s, amount=s["sku_sales"], currency=reporting) for s in k["top_skus"]]
     if market:
         tot, prev = _market_row(k["by_market"], market), _market_row(k.get("previous_by_market", []), market)
         cur = tot.get("currency", cur)
         by_market = [m for m in by_market if m["market"] == market]
-        top_skus = [s for s in top_skus if market in str(s.get("markets", "")).split(", ")]
+        top_skus = [dict(s, amount=s["sku_sales_local"], currency=s["currency"]) for s in (k.get("top_skus_by_market") or {}).get(market, [])]
     esc = html.escape
     cards = []
     for key, fmt in [("gmv_net", "money"), ("gmv_gross", "money"), ("orders", "int"), ("aov", "money"), ("units", "int")]:
         value = tot.get(key)
-        shown = _money(value, cur) if fmt == "money" else f"{int(value or 0):,}"
-        cards.append(f'<div class="card" data-kpi="{key}"><div class="label">{esc(t(key, lang))}</div>'
+        shown = money(value, cur) if fmt == "money" else f"{int(value or 0):,}"
+        cards.append(f'<div class="card" data-kpi="{key}" data-currency="{esc(cur) if fmt == "money" else ""}">'
+                     f'<div class="label">{esc(t(key, lang))}</div>'
                      f'<div class="value">{esc(shown)}</div><div>{_change(value, prev.get(key))}</div></div>')
     rows = "".join(
-        f"<tr><td>{esc(m['market'])}</td><td>{esc(_money(m['gmv_net_local'], m['currency']))}</td>"
-        f"<td>{esc(_money(m['gmv_net'], cur))}</td><td>{int(m['orders']):,}</td><td>{int(m['units']):,}</td></tr>"
+        f"<tr><td>{esc(m['market'])}</td><td>{esc(money(m['gmv_net_local'], m['currency']))}</td>"
+        f"<td>{esc(money(m['gmv_net'], reporting))}</td><td>{int(m['orders']):,}</td><td>{int(m['units']):,}</td></tr>"
         for m in by_market)
     market_table = (f"<table><tr><th>{esc(t('market', lang))}</th><th>{esc(t('gmv_net', lang))} ({esc(t('local_currency', lang))})</th>"
-                    f"<th>{esc(t('gmv_net', lang))} ({esc(cur)})</th><th>{esc(t('orders', lang))}</th><th>{esc(t('units', lang))}</th></tr>{rows}</table>")
+                    f"<th>{esc(t('gmv_net', lang))} ({esc(reporting)})</th><th>{esc(t('orders', lang))}</th><th>{esc(t('units', lang))}</th></tr>{rows}</table>")
     sku_rows = "".join(
-        f"<tr><td>{esc(str(s['seller_sku']))}</td><td>{esc(str(s['product_name']))}</td><td>{esc(_money(s['sku_sales'], cur))}</td>"
+        f"<tr><td>{esc(str(s['seller_sku']))}</td><td>{esc(str(s['product_name']))}</td><td>{esc(money(s['amount'], s['currency']))}</td>"
         f"<td>{int(s['units']):,}</td></tr>" for s in top_skus)
     sku_table = (f"<table><tr><th>{esc(t('seller_sku', lang))}</th><th>{esc(t('product', lang))}</th>"
                  f"<th>{esc(t('sku_sales', lang))}</th><th>{esc(t('units', lang))}</th></tr>{sku_rows}</table>")
@@ -174,15 +209,14 @@ def overview_html(client: str, period: str | None = None, market: str = "") -> s
     return STYLE + f"""
 <div class="skp" data-page="overview" data-client="{esc(client)}" data-period="{esc(period)}" data-market="{esc(market)}">
 <h2>{esc(k['display_name'])} · {esc(t('dashboard_title', lang))}{esc(' · ' + market if market else '')}</h2>
-<p>{esc(t('period', lang))}: <b>{esc(period)}</b> ({esc(k['period_start'])} – {esc(k['period_end'])}) ·
-{esc(t('reporting_currency', lang))}: {esc(cur)}</p>
+<p>{esc(period_line(k, lang))} · {esc(t('reporting_currency', lang))}: {esc(reporting)}</p>
 <div class="cards">{''.join(cards)}</div>
 {market_note(market, lang, "market_filter_note", currency=cur)}
 <h3>{esc(t('summary', lang))}</h3><ul>{summary}</ul>
 <h3>{esc(t('market', lang))}</h3><div class="scroll">{market_table}</div>
 <h3>{esc(t('daily_net_gmv', lang))}</h3>{figure}
 <h3>{esc(t('top_skus', lang))}</h3><div class="scroll">{sku_table}</div>
-<p style="color:#777;font-size:12px">{esc(t('generated_at', lang))}: {esc(k['generated_at'])}</p>
+{as_of_html(k, lang)}
 </div>"""
 
 
@@ -244,10 +278,11 @@ def dashboard_widget(client: str = ""):
     if not periods:
         return widgets.HTML(overview_html(client))
     renderers = page_renderers()
-    language = load_kpis(client, periods[-1])["language"]
-    picker = widgets.Dropdown(options=periods[::-1], value=periods[-1], description=t("period", language))
+    opening = default_period(client, periods)
+    language = load_kpis(client, opening)["language"]
+    picker = widgets.Dropdown(options=periods[::-1], value=opening, description=t("period", language))
     everywhere = t("all_markets", language)
-    markets = widgets.Dropdown(options=[(everywhere, "")] + [(m, m) for m in client_markets(client, periods[-1])],
+    markets = widgets.Dropdown(options=[(everywhere, "")] + [(m, m) for m in client_markets(client, opening)],
                                value="", description=t("market", language))
     panes = {name: widgets.HTML() for name in renderers}
     tabs = widgets.Tab(children=list(panes.values()))

@@ -86,6 +86,7 @@ class SalesLinesMapping(_Strict):
 class ReportOptions(_Strict):
     top_skus: int = Field(default=10, ge=1, le=100)
     also_in: list[Language] = Field(default_factory=list, description="render the review report in these languages too")
+    account_lead: str | None = Field(default=None, description="who owns company-wide alerts in the review (a name or role)")
 
 
 class ClientParams(_Strict):

@@ -25,15 +25,44 @@ PRINT_STYLE = ("<style>@media print { .jp-OutputArea-child { break-inside: auto;
                ".jp-Notebook, .jp-Cell { padding-left: 0 !important; padding-right: 0 !important; } } "
                ".jp-CodeCell:not(:has(.jp-OutputArea-output)) { display: none; } "
                ".jp-Notebook, .jp-Cell:last-child { padding-bottom: 0 !important; margin-bottom: 0 !important; } "
-               "h1, h2, h3 { break-after: avoid; } @page { margin: 12mm; }</style>")
+               "h1, h2, h3 { break-after: avoid; } "
+               # Small tables stay whole; a heading travels with what follows it; headers never wrap a character a line.
+               "@media print { tr { break-inside: avoid; } .jp-OutputArea-child:has(table):not(:has(tr:nth-child(16))) "
+               "{ break-inside: avoid; } th { word-break: keep-all; white-space: normal; } td { white-space: nowrap; } "
+               ".jp-Cell:has(h1, h2, h3) { break-after: avoid; } } "
+               "@page { size: A4; margin: 14mm 12mm 16mm 12mm; "
+               "@bottom-left { content: FOOTER; font: 8pt sans-serif; color: #555; } "
+               "@bottom-right { content: counter(page) ' / ' counter(pages); font: 8pt sans-serif; color: #555; } }</style>")
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal (quotes, backslashes and line breaks escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3C ") + '"'
+
+
+def review_footer(artifacts_dir: Path, language: str) -> str:
+    """"数据截至 … · 生成于 …" for every page of the review PDF, from the review's own kpis.json."""
+    import json
+
+    from shopkpi.dictionary import t
+
+    file = Path(artifacts_dir) / "kpis.json"
+    if not file.exists():
+        return ""
+    k = json.loads(file.read_text(encoding="utf-8"))
+    days = sorted({r["complete_through"] for r in k.get("data_as_of", []) if r["kind"] == "orders" and r["complete_through"]})
+    as_of = t("data_as_of_line", language, parts=f"{t('coverage_orders', language)} {days[0]}" if days else "–")
+    generated = t("generated_at_footer", language, generated=str(k.get("generated_at", ""))[:16].replace("T", " "))
+    return f"{k.get('display_name', '')} · {k.get('period', '')} · {as_of} · {generated}"
 
 
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def print_pdf(html: Path, pdf: Path | None = None) -> Path:
-    """Print `html` to `pdf` (default: beside it); raises ShopkpiError when no browser is installed or printing fails."""
+def print_pdf(html: Path, pdf: Path | None = None, footer: str = "") -> Path:
+    """Print `html` to `pdf` (default: beside it) on A4 with `footer` and page numbers on every page;
+    raises ShopkpiError when no browser is installed or printing fails."""
     browser = chromium()
     if not browser:
         raise ShopkpiError("no PDF: Chromium is not installed (Debian: apt-get install chromium)")
@@ -43,7 +72,8 @@ def print_pdf(html: Path, pdf: Path | None = None) -> Path:
     # A copy beside the original, so relative links still resolve, with the print style added.
     printable = html.with_name(html.stem + ".print.html")
     text = html.read_text(encoding="utf-8")
-    printable.write_text(text.replace("</head>", PRINT_STYLE + "</head>", 1), encoding="utf-8")
+    style = PRINT_STYLE.replace("FOOTER", _css_string(footer))
+    printable.write_text(text.replace("</head>", style + "</head>", 1), encoding="utf-8")
     # Its own profile folder: parallel runs in a batch must not share a browser profile.
     try:
         with tempfile.TemporaryDirectory(prefix="shopkpi-chromium-") as profile:

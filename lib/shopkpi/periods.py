@@ -95,3 +95,46 @@ def latest_complete_week_before(last_day_with_data: dt.date) -> Period:
     """The last Monday-Sunday week that ends on or before the last day with data."""
     week = week_of(last_day_with_data)
     return week if week.end == last_day_with_data else week.previous()
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days of a period the data covers: the whole period, or its first days ("to date")."""
+
+    period: Period
+    end: dt.date  # inclusive, never after period.end
+
+    @property
+    def start(self) -> dt.date:
+        return self.period.start
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def complete(self) -> bool:
+        return self.end >= self.period.end
+
+
+def covered_window(period: Period, complete_through: dt.date) -> Window:
+    """`period` up to the data's last complete day; refused when not one day of it is complete yet."""
+    if complete_through < period.start:
+        raise ParamsError(f"period {period.name} ({period.start} – {period.end}) has no complete day yet: "
+                          f"the data is complete through {complete_through}")
+    return Window(period, min(period.end, complete_through))
+
+
+def same_days(window: Window, other: Period) -> Window:
+    """The first `window.days` days of `other` (a like-for-like comparison for a period to date)."""
+    return Window(other, min(other.end, other.start + dt.timedelta(days=window.days - 1)))
+
+
+def year_before(period: Period) -> Period:
+    """The same period a year earlier: the same ISO week(s) 52 weeks back, or the same month or quarter."""
+    if period.kind == "week":
+        return week_of(period.start - dt.timedelta(weeks=52))
+    if period.kind == "biweek":
+        return biweek_ending(period.end - dt.timedelta(weeks=52))
+    back = period.start.replace(year=period.start.year - 1)
+    return month_of(back) if period.kind == "month" else quarter_of(back)

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 
 from shopkpi import artifacts
 from shopkpi.dictionary import t
-from shopkpi.targets.catalogue import KPIS, format_value, node_label, projection_text
+from shopkpi.money import money
+from shopkpi.targets.catalogue import KPIS, format_value, node_label, projection_text, target_counts
 
 ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "content": "content.json", "creators": "creators.json",
             "restock": "restock.json"}
@@ -34,47 +35,90 @@ def missing_analyses(lang: str, found: dict[str, dict | None]) -> list[str]:
             for name, payload in found.items() if payload is None]
 
 
-def target_lines(lang: str, targets: dict | None) -> list[str]:
-    """Targets of this period and the periods around it: met, on track, and every one off pace with what it needs."""
+def target_lines(lang: str, targets: dict | None, flagged: set[str] = frozenset()) -> list[str]:
+    """Targets of this period and the periods around it by bucket (adding up to the total), each one behind with
+    what it needs, then the boards' leaders."""
     if not targets:
         return []
+    cur = targets["reporting_currency"]
     rows = [SimpleNamespace(**r) for r in targets["targets"] if r["level"] != "person"]
     if not rows:
         return [t("no_targets", lang)]
-    good = sum(r.status in ("met", "on_track") for r in rows)
-    bad = [r for r in rows if r.status in ("off_pace", "missed", "behind")]
-    lines = [t("targets_summary", lang, total=len(rows), met=good, behind=len(bad))]
-    for r in bad:
-        common = dict(kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period, target=format_value(r.kpi, r.target),
+    lines = [t("targets_buckets", lang, **target_counts(targets))]
+    for r in [r for r in rows if r.status in ("off_pace", "missed", "behind")]:
+        common = dict(kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period, target=format_value(r.kpi, r.target, cur),
                       attainment="–" if r.attainment is None else f"{r.attainment:.0%}")
         if r.needed_per_day is None:  # an ended period or a ratio: no projection or daily amount applies
-            lines.append(t("target_short", lang, actual=format_value(r.kpi, r.actual), **common))
+            lines.append(t("target_short", lang, actual=format_value(r.kpi, r.actual, cur), **common))
         else:
-            lines.append(t("target_off_pace", lang, projection=projection_text(r),
-                           needed=format_value(r.kpi, r.needed_per_day), **common))
-    return lines + leader_lines(lang, targets.get("leaderboards") or {})
+            lines.append(t("target_off_pace", lang, projection=projection_text(r, cur),
+                           needed=format_value(r.kpi, r.needed_per_day, cur), **common))
+    return lines + leader_lines(lang, targets.get("leaderboards") or {}, cur, flagged)
 
 
-def leader_lines(lang: str, boards: dict[str, list[dict]]) -> list[str]:
-    """Who leads each team's and role's board, on points, with the board's first KPI."""
+# Spend is a cost, not merit: a board whose first KPI is an input is led by its outcome KPI instead.
+INPUT_KPIS = ("ad_spend",)
+
+
+def leader_lines(lang: str, boards: dict[str, list[dict]], currency: str, flagged: set[str] = frozenset()) -> list[str]:
+    """Who leads each team's and role's board on points (see the targets' points rules), with the board's outcome KPI.
+
+    A creator `04_creators` flags as a fake audience is never crowned: the review names the next one and says why."""
     lines = []
     for board, rows in boards.items():
-        if not rows or not rows[0].get("points"):
+        if not rows or not any(r.get("points") for r in rows):
             continue
-        top, kpi = rows[0], next(k for k in rows[0] if k in KPIS)
+        skipped = [r["person"] for r in rows if r["person"] in flagged]
+        eligible = [r for r in rows if r["person"] not in flagged and r.get("points")]
         role = t(f"node_{board}", lang)
-        lines.append(t("review_role_leader", lang, role=role[:1].upper() + role[1:], person=top["person"],
-                       points=f"{top['points']:,.0f}", kpi=t(kpi, lang), value=format_value(kpi, top[kpi])))
+        role = role[:1].upper() + role[1:]
+        if not eligible:
+            lines.append(t("review_board_all_flagged", lang, role=role))
+            continue
+        top = eligible[0]
+        kpi = next(k for k in top if k in KPIS and k not in INPUT_KPIS)
+        lines.append(t("review_role_leader", lang, role=role, person=top["person"], points=f"{top['points']:,.0f}",
+                       kpi=t(kpi, lang), value=format_value(kpi, top[kpi], currency)))
+        if skipped and rows[0]["person"] in flagged:
+            lines.append(t("review_leader_flagged", lang, role=role, people=", ".join(skipped)))
     return lines
 
 
+def alert_subject(alert: dict, lang: str) -> str:
+    """An alert's subject (team, role, shop or person) in the report language."""
+    return node_label(alert.get("subject") or "", lang) if alert.get("subject") else ""
+
+
 def _alert_where(alert: dict, lang: str) -> str:
-    """Where an alert applies: its market (or the company) and its subject, e.g. "UK / team:live"."""
-    return " / ".join(p for p in (alert.get("market") or t("company", lang), alert.get("subject") or "") if p)
+    """Where an alert applies: its market (or the company) and its subject, e.g. "UK / 剪辑师"."""
+    return " / ".join(p for p in (alert.get("market") or t("company", lang), alert_subject(alert, lang)) if p)
 
 
-def alert_lines(lang: str, alerts: dict | None, limit: int = 8) -> list[str]:
-    """Counts by severity, then the most severe alerts with the action each suggests."""
+def alert_evidence(alert: dict, lang: str, currency: str) -> str:
+    """What an alert measured, with units: a KPI's attainment and daily need, or a health metric against its limit."""
+    ev = alert.get("evidence") or {}
+    if alert["kind"] == "kpi_pace":
+        is_money = alert.get("unit") == "money"
+        value = (lambda v: money(v, currency, whole=True)) if is_money else (lambda v: f"{v:,.0f}")  # noqa: E731
+        return t("evidence_pace", lang, actual=value(alert["value"]), target=value(alert["threshold"]),
+                 attainment=f"{(ev.get('attainment') or 0):.0%}", elapsed=f"{(ev.get('elapsed_share') or 0):.0%}",
+                 as_of=ev.get("as_of", "–"))
+    shown = (lambda v: f"{v:.2%}") if alert.get("unit") == "rate" else (lambda v: f"{v:,.2f}")  # noqa: E731
+    value, limit = alert.get("value"), alert.get("threshold")
+    return t("evidence_threshold", lang, value="–" if value is None else shown(value),
+             comparator=alert.get("comparator") or "", threshold="–" if limit is None else shown(limit))
+
+
+def alert_sentence(alert: dict, lang: str, currency: str) -> str:
+    """[severity] where · metric (period): evidence. Owner: who. Action: what to do."""
+    return t("alert_line", lang, severity=t("health_severity_" + alert["severity"], lang),
+             what=f"{_alert_where(alert, lang)} · {t(alert['metric'], lang)} ({alert['period']})",
+             owner=(alert.get("owner") or {}).get(lang) or t("owner_unassigned", lang),
+             evidence=alert_evidence(alert, lang, currency), action=alert["action"][lang])
+
+
+def alert_lines(lang: str, alerts: dict | None, currency: str, limit: int = 8) -> list[str]:
+    """Counts by severity, then the most severe alerts with evidence, owner and action."""
     if not alerts:
         return []
     every = alerts.get("alerts", [])
@@ -82,23 +126,90 @@ def alert_lines(lang: str, alerts: dict | None, limit: int = 8) -> list[str]:
         return [t("no_alerts", lang)]
     counts = {s: sum(a["severity"] == s for a in every) for s in SEVERITY_ORDER}
     lines = [t("alerts_summary", lang, critical=counts["critical"], warning=counts["warning"], info=counts["info"])]
-    for a in [a for a in every if a["severity"] != "info"][:limit]:
-        where = _alert_where(a, lang)
-        lines.append(f"[{t('health_severity_' + a['severity'], lang)}] {where} · {t(a['metric'], lang)} ({a['period']}): {a['action'][lang]}")
+    return lines + [alert_sentence(a, lang, currency) for a in every if a["severity"] != "info"][:limit]
+
+
+def health_lines(lang: str, alerts: dict | None) -> list[str]:
+    """Shop health per market from 06_shop_health: metrics in breach or warning with value and limit, else the closest one."""
+    status = ((alerts or {}).get("kinds") or {}).get("shop_health", {}).get("status") or []
+    if not status:
+        return []
+    shown = lambda v: "–" if v is None else f"{v:.2%}"  # noqa: E731
+    lines = []
+    for market in sorted({r["market"] for r in status}):
+        mine = [r for r in status if r["market"] == market and r.get("threshold") is not None]
+        bad = [r for r in mine if r["status"] not in ("ok", "no_threshold", "no_data")]
+        week = max(str(r["week_end"]) for r in mine) if mine else "–"
+        unconfirmed = any(r.get("threshold_confirmed") is False for r in mine)
+        if bad:
+            items = "; ".join(f"{t(r['metric'], lang)} {shown(r['value'])} ({t('limit', lang)} {r['comparator']} {shown(r['threshold'])}, "
+                              f"{t('health_status_' + r['status'], lang)})" for r in bad)
+            lines.append(t("health_market_bad", lang, market=market, week=week, count=len(bad), total=len(mine), items=items))
+        elif mine:
+            def margin(r):  # how close to its limit, as a share of the limit
+                return abs((r["value"] or 0) - r["threshold"]) / (abs(r["threshold"]) or 1)
+            near = min((r for r in mine if r["value"] is not None), key=margin, default=None)
+            lines.append(t("health_market_ok", lang, market=market, week=week, total=len(mine),
+                           closest="–" if near is None else f"{t(near['metric'], lang)} {shown(near['value'])} "
+                                                             f"({t('limit', lang)} {near['comparator']} {shown(near['threshold'])})"))
+        if unconfirmed:
+            lines.append(t("health_thresholds_unconfirmed", lang, market=market))
     return lines
 
 
-def restock_lines(lang: str, restock: dict | None, limit: int = 5) -> list[str]:
-    """What to order now and the SKUs at risk of a stock-out before their stock arrives."""
+def stockout_line(lang: str, r: dict, owner: str) -> str:
+    """A SKU running out before its inbound lands: the date, the gap in days and units, who acts and how."""
+    import datetime as dt
+
+    out, eta = r.get("stockout_date"), r.get("inbound_eta")
+    gap = (dt.date.fromisoformat(str(eta)[:10]) - dt.date.fromisoformat(str(out)[:10])).days if out and eta else None
+    return t("alert_stockout", lang, sku=f"{r['seller_sku']} {r.get('product_name') or ''}".strip(), warehouse=r.get("warehouse") or "–",
+             date=out or "–", eta=eta or t("no_inbound", lang), gap="–" if gap is None else f"{gap}",
+             short=f"{r.get('units_short_before_replenishment') or 0:,.0f}", inbound=f"{r.get('inbound_qty') or 0:,.0f}",
+             lead=f"{r.get('lead_time_days') or 0:,.0f}", owner=owner)
+
+
+def _stockouts(restock: dict) -> list[dict]:
+    return sorted((r for r in restock["plan"] if r.get("status") == "stockout_risk"), key=lambda r: str(r.get("stockout_date")))
+
+
+def restock_lines(lang: str, restock: dict | None, params=None, limit: int = 5) -> list[str]:
+    """What to order now and the SKUs that run out before their stock arrives, with the gap."""
     if not restock:
         return []
     summary = restock["summary"]
     lines = [t("restock_summary_sentence", lang, order_now=summary["order_now"], at_risk=summary["stockout_risk"],
-               value=f"{restock['reporting_currency']} {summary['order_value']:,.0f}")]
-    risks = sorted((r for r in restock["plan"] if r.get("status") == "stockout_risk"), key=lambda r: str(r.get("stockout_date")))
-    for r in risks[:limit]:
-        lines.append(t("review_stockout_risk", lang, sku=r["seller_sku"], warehouse=r.get("warehouse") or "–",
-                       date=r.get("stockout_date") or "–", qty=f"{r.get('order_qty') or 0:,.0f}"))
+               value=money(summary["order_value"], restock["reporting_currency"], whole=True))]
+    for r in _stockouts(restock)[:limit]:
+        lines.append(stockout_line(lang, r, _owner(params, r.get("market"), lang)))
+    return lines
+
+
+def _owner(params, market: str | None, lang: str) -> str:
+    if params is None:
+        return t("owner_unassigned", lang)
+    from shopkpi.owners import owner_of
+
+    return owner_of(params, market, None, lang)
+
+
+def flagged_creators(creators: dict | None) -> set[str]:
+    """Creators 04_creators flags as a fake audience (the review never crowns them)."""
+    return {c["creator"] for c in (creators or {}).get("creators", []) if c.get("fake_flagged")}
+
+
+def top_alerts(lang: str, found: dict, currency: str, params=None, limit: int = 3) -> list[str]:
+    """The first page's alerts: the most severe ones, the nearest stock-outs and the flagged creators, each with an owner."""
+    lines = [alert_sentence(a, lang, currency) for a in (found.get("alerts") or {}).get("alerts", []) if a["severity"] != "info"][:limit]
+    if restock := found.get("restock"):
+        lines += [stockout_line(lang, r, _owner(params, r.get("market"), lang)) for r in _stockouts(restock)[:2]]
+    if creators := found.get("creators"):
+        flagged = [c for c in creators.get("creators", []) if c.get("fake_flagged")]
+        if flagged:
+            biggest = sorted(flagged, key=lambda c: -(c.get("total_cost_rc") or 0))[:3]
+            lines.append(t("alert_fake_creators", lang, count=len(flagged), owner=_owner(params, None, lang),
+                           names=", ".join(f"{c['creator']} ({c['market']})" for c in biggest),
+                           cost=money(sum(c.get("total_cost_rc") or 0 for c in flagged), creators["reporting_currency"], whole=True)))
     return lines
 
 
@@ -116,25 +227,25 @@ def creator_lines(lang: str, creators: dict | None) -> list[str]:
     return summary_lines(creators, lang) if creators else []
 
 
-def next_actions(lang: str, found: dict[str, dict | None], alerts_limit: int = 3) -> list[str]:
-    """What to do next, gathered from the analyses: the most severe alerts' actions, orders to place, creators to act on."""
+def next_actions(lang: str, found: dict[str, dict | None], params=None, alerts_limit: int = 3) -> list[str]:
+    """What to do next, each with an owner: the most severe alerts' actions, orders to place, creators to act on."""
     actions = []
     alerts = [a for a in (found.get("alerts") or {}).get("alerts", []) if a["severity"] != "info"]
     for a in alerts[:alerts_limit]:  # alerts.json is sorted most severe first
-        where = _alert_where(a, lang)
-        actions.append(f"{where}: {a['action'][lang]}")
+        owner = (a.get("owner") or {}).get(lang) or t("owner_unassigned", lang)
+        actions.append(t("next_action_line", lang, owner=owner, where=_alert_where(a, lang), action=a["action"][lang]))
     if restock := found.get("restock"):
         s = restock["summary"]
         if s["order_now"]:
             actions.append(t("action_restock_order", lang, skus=s["order_now"],
-                             value=f"{restock['reporting_currency']} {s['order_value']:,.0f}"))
+                             value=money(s["order_value"], restock["reporting_currency"], whole=True), owner=_owner(params, None, lang)))
         if s["stockout_risk"]:
-            actions.append(t("action_restock_risk", lang, skus=s["stockout_risk"]))
+            actions.append(t("action_restock_risk", lang, skus=s["stockout_risk"], owner=_owner(params, None, lang)))
     if creators := found.get("creators"):
         recs, s = creators["summary"]["recommendations"], creators["summary"]
         if recs.get("scale") or recs.get("drop") or recs.get("renegotiate"):
             actions.append(t("action_creators", lang, scale=recs.get("scale", 0), renegotiate=recs.get("renegotiate", 0),
-                             drop=recs.get("drop", 0), flagged=s["fake_flagged"]))
+                             drop=recs.get("drop", 0), flagged=s["fake_flagged"], owner=_owner(params, None, lang)))
     return actions or [t("no_next_actions", lang)]
 
 
@@ -241,13 +352,15 @@ def restock_chart(lang: str, restock: dict):
     return risks_figure(plan, lang)
 
 
-def review_sections(lang: str, found: dict[str, dict | None]) -> list[tuple[str, list[str]]]:
+def review_sections(lang: str, found: dict[str, dict | None], params=None) -> list[tuple[str, list[str]]]:
     """(heading key, sentences) of each analysis that ran, in the order the review report shows them."""
-    sections = [("review_targets", target_lines(lang, found["targets"])),
-                ("review_alerts", alert_lines(lang, found["alerts"])),
+    currency = next((a["reporting_currency"] for a in found.values() if a and a.get("reporting_currency")), None)
+    sections = [("review_targets", target_lines(lang, found["targets"], flagged_creators(found["creators"]))),
+                ("review_health", health_lines(lang, found["alerts"])),
+                ("review_alerts", alert_lines(lang, found["alerts"], currency)),
                 ("review_content", content_lines(lang, found["content"])),
                 ("review_creators", creator_lines(lang, found["creators"])),
-                ("review_restock", restock_lines(lang, found["restock"]))]
+                ("review_restock", restock_lines(lang, found["restock"], params))]
     return [(key, lines) for key, lines in sections if lines]
 
 

@@ -192,10 +192,12 @@ def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: i
     note = ""
     if name == REVIEW:
         from shopkpi.errors import ShopkpiError
-        from shopkpi.pdf import print_pdf
+        from shopkpi.pdf import print_pdf, review_footer
+        from shopkpi.params import load_client_params
 
+        language = parameters.get("language") or load_client_params(parameters["client"]).language
         try:
-            print_pdf(html)
+            print_pdf(html, footer=review_footer(out_dir / "artifacts", language))
         except (ShopkpiError, OSError, subprocess.TimeoutExpired) as exc:  # the HTML stands; say why there is no PDF
             note = str(exc)
             if progress:

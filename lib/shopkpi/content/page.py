@@ -31,10 +31,19 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
     return f"<div class='scroll'><table><tr>{header}</tr>{body}</table></div>"
 
 
+def tag_label(value, lang: str) -> str:
+    """A tag value in the report language (data/i18n/tags.yaml); the client's own words are shown as written."""
+    from shopkpi.dictionary import labels
+
+    text = "–" if value is None else str(value)
+    entry = labels().get("tag_" + text)
+    return entry[lang] if entry else text
+
+
 def level_name(feature: str, level: str, lang: str) -> str:
     """"Hook: question"; a numeric feature's per-unit lift is named by the feature alone ("Length (per doubling)")."""
     name = t("content_feature_" + feature, lang)
-    return name if level == "per_doubling" else f"{name}: {level}"
+    return name if level == "per_doubling" else f"{name}: {tag_label(level, lang)}"
 
 
 def window_html(p: dict, lang: str) -> str:
@@ -60,7 +69,7 @@ def recommendations_html(p: dict, lang: str) -> str:
     if not recs:
         return f"<p>{_esc(t('content_no_recommendation', lang))}</p>"
     items = [line for line in [combination_line(p.get("combination"), lang)] if line] + [t("content_repeat_line", lang, what=level_name(r["feature"], r["level"], lang),
-               reference=r["reference"], metric=t("content_metric_" + r["metric"], lang), lift=fmt(r["lift"], "lift"),
+               reference=tag_label(r["reference"], lang), metric=t("content_metric_" + r["metric"], lang), lift=fmt(r["lift"], "lift"),
                low=fmt(r["ci_low"], "lift"), high=fmt(r["ci_high"], "lift"), videos=f"{r['videos']:,}")
              for r in recs]
     weak = [r for r in (p.get("effects") or {}).get("lifts", [])
@@ -113,7 +122,7 @@ def effects_html(p: dict, lang: str, significant_only: bool = False) -> str:
             continue
         mark = " ★" if r["significant"] else ""
         body.append([_esc(t("content_metric_" + r["metric"], lang)), _esc(level_name(r["feature"], r["level"], lang)) + mark,
-                     _esc(r["reference"] or "–"), fmt(r["lift"], "lift"), f"{fmt(r['ci_low'], 'lift')} – {fmt(r['ci_high'], 'lift')}",
+                     _esc(tag_label(r["reference"], lang) if r["reference"] else "–"), fmt(r["lift"], "lift"), f"{fmt(r['ci_low'], 'lift')} – {fmt(r['ci_high'], 'lift')}",
                      f"{r['q_value']:.3f}", fmt(r["naive_lift"], "lift"), fmt(r["videos"])])
     return _table(head, body)
 

@@ -5,7 +5,7 @@ Import-light like the page: labels and the artifact dict, no pandas, nothing rec
 
 from __future__ import annotations
 
-from shopkpi.content.page import combination_line, level_name
+from shopkpi.content.page import combination_line, level_name, tag_label
 from shopkpi.dictionary import t
 
 MAX_LINES = 5
@@ -43,7 +43,7 @@ def _recommendation_lines(p: dict, lang: str, top: int = 1) -> list[str]:
     recs = p.get("recommendations") or []
     if not recs:
         return [t("content_no_recommendation", lang)]
-    singles = [t("content_review_repeat", lang, what=level_name(r["feature"], r["level"], lang), reference=r["reference"],
+    singles = [t("content_review_repeat", lang, what=level_name(r["feature"], r["level"], lang), reference=tag_label(r["reference"], lang),
                  metric=t("content_metric_" + r["metric"], lang), lift=_lift(r["lift"]), low=_lift(r["ci_low"]),
                  high=_lift(r["ci_high"]), videos=f"{r['videos']:,}") for r in recs[:top]]
     together = combination_line(p.get("combination"), lang)

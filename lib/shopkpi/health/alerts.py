@@ -185,6 +185,10 @@ def write_alerts(ctx, alerts: list[dict], *, kinds: list[str] | tuple[str, ...] 
     ids = [a["id"] for a in alerts]
     if len(set(ids)) != len(ids):
         raise AlertError(f"write_alerts: duplicate alert ids {sorted({i for i in ids if ids.count(i) > 1})}")
+    from shopkpi.owners import owner_labels
+
+    # Each alert names who acts on it (from params' people), in both report languages.
+    alerts = [{**a, "owner": owner_labels(ctx.params, a.get("market"), a.get("subject"))} for a in alerts]
     path = alerts_path(ctx)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Health and targets may run concurrently (run --workers): read-merge-write under one lock.
@@ -211,6 +215,7 @@ def _merge_write(ctx, path: Path, alerts: list[dict], kinds: tuple, details: dic
     payload = {
         "schema": SCHEMA, "client": ctx.client, "display_name": ctx.params.display_name, "language": ctx.language,
         "period": p.name, "period_kind": p.kind, "period_start": p.start, "period_end": p.end, "generated_at": now,
+        "reporting_currency": ctx.params.reporting_currency,
         "counts": {s: sum(a["severity"] == s for a in every) for s in SEVERITIES},
         "alerts": every, "kinds": sections,
     }

@@ -80,9 +80,14 @@ def node_label(node: str, language: str) -> str:
     return " / ".join(t(f"node_{part}", language) if part in NODE_WORDS else part for part in node.split(" / "))
 
 
-def format_value(kpi: str, value) -> str:
+def format_value(kpi: str, value, currency: str | None = None) -> str:
+    """A KPI value as shown; money KPIs carry their currency when it is given (reports always give it)."""
     if _missing(value):
         return "–"
+    if KPIS[kpi].money and currency:
+        from shopkpi.money import money
+
+        return money(value, currency, whole=not KPIS[kpi].ratio)
     if kpi in PERCENT_KPIS:
         return f"{value:.1%}"
     if KPIS[kpi].ratio or kpi in HOURS_KPIS:
@@ -90,8 +95,26 @@ def format_value(kpi: str, value) -> str:
     return f"{value:,.0f}"
 
 
-def projection_text(r) -> str:
+def projection_text(r, currency: str | None = None) -> str:
     """Projection to the period end with its interval; "–" for ratios and ended periods."""
     if KPIS[r.kpi].ratio or r.remaining_days <= 0 or _missing(r.projection):
         return "–"
-    return f"{format_value(r.kpi, r.projection)} ({format_value(r.kpi, r.projection_low)}–{format_value(r.kpi, r.projection_high)})"
+    return (f"{format_value(r.kpi, r.projection, currency)} "
+            f"({format_value(r.kpi, r.projection_low)}–{format_value(r.kpi, r.projection_high)})")
+
+
+# Every target status in one of four buckets, so the buckets add up to the number of targets.
+TARGET_BUCKETS = {"met": ("met",), "on_track": ("on_track",), "behind": ("at_risk", "off_pace", "behind", "missed", "no_data"),
+                  "not_started": ("not_started",)}
+
+
+def target_counts(targets: dict | None) -> dict[str, int] | None:
+    """Targets of the company, markets, shops, teams and roles (people have their own boards) by bucket; adds to the total."""
+    if not targets:
+        return None
+    rows = [r for r in targets["targets"] if r["level"] != "person"]
+    counts = {bucket: sum(r["status"] in statuses for r in rows) for bucket, statuses in TARGET_BUCKETS.items()}
+    counts["total"] = len(rows)
+    if sum(v for k, v in counts.items() if k != "total") != counts["total"]:
+        raise ValueError(f"a target status has no bucket: {sorted({r['status'] for r in rows})}")
+    return counts

@@ -130,6 +130,9 @@ class PointsRules(_Strict):
     live_hour: float = Field(default=0, ge=0)
     new_creator: float = Field(default=0, ge=0)
     attainment_bonus: float = Field(default=0, ge=0, description="points for each personal target reached (>= 100%)")
+    gmv_per_1000: float = Field(default=0, ge=0, description="per 1,000 of the reporting currency of the board's GMV KPI "
+                                "(creator, video, LIVE or net GMV): outcome, not only effort")
+    roas: float = Field(default=0, ge=0, description="ad buyers: per 1.0 of ROAS above break-even 1.0 (spend itself earns nothing)")
 
 
 class Vendor(_Strict):

@@ -16,13 +16,13 @@ def targets_page_html(client: str, period: str, market: str = "") -> str:
     if found is None:
         return no_artifact_html("no_targets")
     folder, k = found
-    lang, esc = k["language"], html.escape
+    lang, esc, cur = k["language"], html.escape, k["reporting_currency"]
     rows = []
     for r in (r for r in k["targets"] if r["level"] != "person" and (not market or r.get("market") == market)):
         node = node_label(r["node"], lang)
         attainment = "–" if r["attainment"] is None else f"{r['attainment']:.0%}"
         rows.append(f'<tr data-target-kpi="{esc(r["kpi"])}"><td>{esc(r["period"])}</td><td>{esc(t(r["kpi"], lang))}</td><td>{esc(node)}</td>'
-                    f'<td>{format_value(r["kpi"], r["target"])}</td><td>{format_value(r["kpi"], r["actual"])}</td><td>{attainment}</td>'
+                    f'<td>{format_value(r["kpi"], r["target"], cur)}</td><td>{format_value(r["kpi"], r["actual"], cur)}</td><td>{attainment}</td>'
                     f'<td>{r["elapsed_share"]:.0%}</td><td class="{STATUS_CLASS.get(r["status"], "")}">{esc(t("status_" + r["status"], lang))}</td></tr>')
     head = "".join(f"<th>{esc(t(key, lang))}</th>" for key in
                    ("period", "kpi", "target_node", "target", "actual", "attainment", "time_elapsed", "status"))

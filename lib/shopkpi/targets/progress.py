@@ -159,11 +159,13 @@ def top_down_items(config: TargetsConfig, explicit: list[TargetItem], actuals: p
     return out
 
 
-def evaluate(config: TargetsConfig, actuals: pd.DataFrame, report_period: Period) -> pd.DataFrame:
-    """Every target whose period overlaps the report period, evaluated as of the report period's end."""
+def evaluate(config: TargetsConfig, actuals: pd.DataFrame, report_period: Period,
+             complete_through: dt.date | None = None) -> pd.DataFrame:
+    """Every target whose period overlaps the report period, evaluated as of the report period's end or the data's
+    last complete day, whichever is first (a day still being exported would count as a slow day)."""
     actuals = with_node_columns(actuals)
     as_of = report_period.end
-    last_data = actuals["day"].max()
+    last_data = complete_through if complete_through is not None else actuals["day"].max()
     as_of = min(as_of, last_data) if last_data is not None else as_of
     overlapping = [i for i in config.items if parse_period(i.period).start <= report_period.end
                    and parse_period(i.period).end >= report_period.start]
@@ -193,7 +195,8 @@ def evaluate(config: TargetsConfig, actuals: pd.DataFrame, report_period: Period
                "as_of": evaluated_to, "target": item.value, **p}
         row["attainment"] = (row["actual"] / item.value) if (row["actual"] is not None and item.value) else None
         row["elapsed_share"] = ((evaluated_to - period.start).days + 1) / period.days
-        row["status"] = status(item.value, row)
+        # A target whose period has not begun by the data's last complete day: not started, not "behind".
+        row["status"] = "not_started" if evaluated_to < period.start else status(item.value, row)
         results.append(row)
     df = pd.DataFrame(results)
     if df.empty:

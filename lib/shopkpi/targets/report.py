@@ -33,7 +33,7 @@ class TargetsReport:
 
     def tree(self, include_persons: bool = False) -> pd.DataFrame:
         """The KPI tree for reading: one row per target, indented by level, labels in the report language."""
-        lang, ev = self.ctx.language, self.evaluated
+        lang, ev, cur = self.ctx.language, self.evaluated, self.ctx.params.reporting_currency
         if ev.empty:
             return pd.DataFrame()
         if not include_persons:
@@ -42,12 +42,12 @@ class TargetsReport:
             t("period", lang): ev["period"],
             t("kpi", lang): ev["kpi"].map(lambda k: t(k, lang)),
             t("target_node", lang): ["\u2003" * d + node_label(n, lang) for d, n in zip(ev["depth"], ev["node"])],
-            t("target", lang): [format_value(k, v) for k, v in zip(ev["kpi"], ev["target"])],
-            t("actual", lang): [format_value(k, v) for k, v in zip(ev["kpi"], ev["actual"])],
+            t("target", lang): [format_value(k, v, cur) for k, v in zip(ev["kpi"], ev["target"])],
+            t("actual", lang): [format_value(k, v, cur) for k, v in zip(ev["kpi"], ev["actual"])],
             t("attainment", lang): ev["attainment"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
             t("time_elapsed", lang): ev["elapsed_share"].map(lambda v: f"{v:.0%}"),
-            t("projection", lang): [projection_text(r) for r in ev.itertuples()],
-            t("needed_per_day", lang): [format_value(k, v) if pd.notna(v) else "–" for k, v in zip(ev["kpi"], ev["needed_per_day"])],
+            t("projection", lang): [projection_text(r, cur) for r in ev.itertuples()],
+            t("needed_per_day", lang): [format_value(k, v, cur) if pd.notna(v) else "–" for k, v in zip(ev["kpi"], ev["needed_per_day"])],
             t("status", lang): ev["status"].map(lambda s: t(f"status_{s}", lang)),
             t("target_source", lang): ev["source"].map(lambda s: t(f"source_{s}", lang)),
         })
@@ -67,7 +67,8 @@ class TargetsReport:
         lang = self.ctx.language
         table = self.leaderboards[board].head(top)
         kpis = [k for k in table.columns if k in KPIS]
-        shown = table.assign(**{k: [format_value(k, v) for v in table[k]] for k in kpis})
+        cur = self.ctx.params.reporting_currency
+        shown = table.assign(**{k: [format_value(k, v, cur) for v in table[k]] for k in kpis})
         names = {"rank": "rank", "market": "market", "person": "person"} | {k: k for k in kpis} | {
             "points": "points", "targets": "targets_count", "targets_met": "targets_met"}
         return shown[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
@@ -92,7 +93,7 @@ class TargetsReport:
         return df[list(names)].rename(columns={k: t(v, lang) for k, v in names.items()})
 
     def summary(self) -> list[str]:
-        lang, ev = self.ctx.language, self.evaluated
+        lang, ev, cur = self.ctx.language, self.evaluated, self.ctx.params.reporting_currency
         if ev.empty:
             return [t("no_targets", lang)]
         top = ev[ev["level"] != "person"]
@@ -101,17 +102,19 @@ class TargetsReport:
         for r in top[top["status"].isin(["off_pace", "missed"])].itertuples():
             lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period,
                            attainment=f"{r.attainment:.0%}" if pd.notna(r.attainment) else "–",
-                           projection=projection_text(r), target=format_value(r.kpi, r.target),
-                           needed=format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–"))
+                           projection=projection_text(r, cur), target=format_value(r.kpi, r.target, cur),
+                           needed=format_value(r.kpi, r.needed_per_day, cur) if pd.notna(r.needed_per_day) else "–"))
         return lines
 
-    @staticmethod
-    def _action(r, needed: str, lang: str) -> str:
-        """The corrective action: the daily amount still needed, or, when no daily amount applies, the gap."""
-        values = {"kpi": t(r.kpi, lang), "node": node_label(r.node, lang),
-                  "attainment": "–" if pd.isna(r.attainment) else f"{r.attainment:.0%}"}
-        if needed != "–":
-            return t("action_kpi_pace", lang, needed=needed, **values)
+    def _action(self, r, lang: str) -> str:
+        """The corrective action: the gap and the daily amount still needed against the recent daily pace, then the lever."""
+        cur = self.ctx.params.reporting_currency
+        gap = None if pd.isna(r.actual) else max(0.0, r.target - r.actual)
+        values = {"kpi": t(r.kpi, lang), "node": node_label(r.node, lang), "lever": t("lever_" + r.kpi, lang),
+                  "attainment": "–" if pd.isna(r.attainment) else f"{r.attainment:.0%}", "gap": format_value(r.kpi, gap, cur)}
+        if pd.notna(r.needed_per_day):
+            return t("action_kpi_pace", lang, needed=format_value(r.kpi, r.needed_per_day, cur), end=r.period_end,
+                     run_rate=format_value(r.kpi, r.run_rate_per_day, cur), window=self.ctx.params.targets.pace_window_days, **values)
         return t("action_kpi_ratio" if KPIS[r.kpi].ratio else "action_kpi_missed", lang, **values)
 
     def alerts(self) -> list[dict]:
@@ -123,14 +126,13 @@ class TargetsReport:
             if r.level == "person":
                 continue
             kpi = KPIS[r.kpi]
-            needed = format_value(r.kpi, r.needed_per_day) if pd.notna(r.needed_per_day) else "–"
             out.append(make_alert(
                 "kpi_pace", _text(r.market), r.kpi, r.period, ALERT_STATUSES[r.status], r.actual, r.target,
                 subject=_text(r.team) or _text(r.role), unit="rate" if r.kpi in PERCENT_KPIS else "money" if kpi.money else "number",
                 status={"missed": "breach", "off_pace": "off_pace", "at_risk": "at_risk"}[r.status], comparator=">=",
                 period_start=r.period_start, period_end=r.period_end,
                 evidence={"as_of": str(r.as_of), "attainment": r.attainment, "elapsed_share": r.elapsed_share},
-                action={lang: self._action(r, needed, lang) for lang in ("en", "zh")},
+                action={lang: self._action(r, lang) for lang in ("en", "zh")},
                 details={"target_source": r.source, "projection": r.projection, "projection_low": r.projection_low,
                          "projection_high": r.projection_high, "needed_per_day": r.needed_per_day},
             ))
@@ -166,7 +168,15 @@ def build_targets_report(ctx: RunContext) -> TargetsReport:
     actuals = daily_actuals(con, ctx.period.end, config)
     if actuals.empty:
         raise NoDataError(f"client {ctx.client}: no orders up to {ctx.period.end}; run ingest first")
-    evaluated = evaluate(config, actuals, ctx.period)
+    from shopkpi.coverage import data_coverage, orders_complete_through
+
+    try:
+        through = orders_complete_through(data_coverage(con, ctx.params), ctx.period)
+    except NoDataError:
+        through = None  # no orders in the period itself: targets are evaluated on what there is
+    if through is not None:  # the days after it are still being exported: they would read as slow days
+        actuals = actuals[actuals["day"] <= through]
+    evaluated = evaluate(config, actuals, ctx.period, through)
     if evaluated.empty:
         raise NoDataError(f"client {ctx.client}: no KPI targets for {ctx.period.name}; set targets_file or targets.stage "
                           f"(a template from data/target_templates.yaml) in params/{ctx.client}.yaml to track them")

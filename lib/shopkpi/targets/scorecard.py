@@ -16,11 +16,12 @@ BOARD_KPIS = {
     "operator": ["gmv_net", "orders", "aov", "content_cvr"],
     "video_editor": ["video_gmv", "videos_posted", "watch_hours", "content_cvr"],
     "live_host": ["live_gmv", "live_hours", "watch_hours", "content_cvr"],
-    "ad_buyer": ["ad_spend", "roas"],
+    "ad_buyer": ["roas", "ad_spend"],  # ROAS first: spend is a cost, never merit on its own
 }
 BOARDS = tuple(BOARD_KPIS)
-# Points per unit of a KPI on any board that shows it.
+# Points per unit of a KPI on any board that shows it (effort), per 1,000 of GMV and per ROAS above 1.0 (outcome).
 POINTS = {"videos_posted": "video_posted", "live_hours": "live_hour", "new_creators": "new_creator"}
+GMV_KPIS = ("creator_gmv", "video_gmv", "live_gmv", "gmv_net")
 
 
 def _in(actuals: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -65,6 +66,11 @@ def leaderboard(actuals: pd.DataFrame, evaluated: pd.DataFrame, config: TargetsC
     for kpi, rule in POINTS.items():
         if kpi in table:
             table["points"] += getattr(rules, rule) * table[kpi].astype(float)
+    for kpi in GMV_KPIS:
+        if kpi in table:
+            table["points"] += rules.gmv_per_1000 * table[kpi].astype(float).fillna(0) / 1000
+    if "roas" in table:
+        table["points"] += rules.roas * (table["roas"].astype(float).fillna(0) - 1).clip(lower=0)
     table["targets"] = 0
     table["targets_met"] = 0
     if not evaluated.empty:
