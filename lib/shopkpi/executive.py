@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from shopkpi.dictionary import t
-from shopkpi.money import money, per_day
+from shopkpi.money import money
 from shopkpi.targets.catalogue import target_counts
 from shopkpi.report import CHANNEL_KPIS, WeeklyReport, _change, pct
 
