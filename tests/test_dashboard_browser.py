@@ -169,3 +169,27 @@ def test_market_picker_narrows_the_overview(voila_server, browser, demo_run):
     page.locator('.skp[data-page="overview"][data-market="UK"]').wait_for(timeout=30_000)
     assert card.inner_text() == _money(uk["gmv_net_local"], uk["currency"])
     page.close()
+
+
+def test_each_market_picked_shows_its_own_currency_on_every_card_and_sku(voila_server, browser, demo_run):
+    """Pick each market: every money card and SKU amount carries that market's currency and the artifact's local figure."""
+    from shopkpi.money import money
+
+    kpis = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "kpis.json").read_text(encoding="utf-8"))
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(voila_server["url"])
+    page.locator('.skp[data-page="overview"] [data-kpi="gmv_net"] .value').wait_for(timeout=90_000)
+    for m in kpis["by_market"]:
+        market, cur = m["market"], m["currency"]
+        page.locator("select").nth(1).select_option(label=market)
+        overview = page.locator(f'.skp[data-page="overview"][data-market="{market}"]')
+        overview.wait_for(timeout=30_000)
+        expected = {"gmv_net": m["gmv_net_local"], "gmv_gross": m["gmv_gross_local"], "aov": m["aov_local"]}
+        for key, value in expected.items():
+            card = overview.locator(f'[data-kpi="{key}"]')
+            assert card.get_attribute("data-currency") == cur
+            assert card.locator(".value").inner_text() == money(value, cur)
+        skus = kpis["top_skus_by_market"][market]
+        shown = [row.locator("td").nth(2).inner_text() for row in overview.locator("table").nth(1).locator("tr").all()[1:]]
+        assert shown == [money(s["sku_sales_local"], cur) for s in skus] and shown
+    page.close()

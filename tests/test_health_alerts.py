@@ -11,7 +11,11 @@ from shopkpi.periods import parse_period
 
 
 def _ctx(tmp_path, period="2026-W32", language="en"):
-    return SimpleNamespace(client="demo", params=SimpleNamespace(display_name="Luma Home (demo)"), language=language,
+    # The params an alert writer reads: the name, the currency, and who owns alerts (one operator for TH).
+    people = [SimpleNamespace(name="Arthit", role="operator", markets=["TH"], campaigns=[])]
+    params = SimpleNamespace(display_name="Luma Home (demo)", reporting_currency="USD",
+                             report=SimpleNamespace(account_lead="Wei"), targets=SimpleNamespace(people=people))
+    return SimpleNamespace(client="demo", params=params, language=language,
                            period=parse_period(period), artifacts_dir=tmp_path / "artifacts")
 
 
@@ -75,6 +79,10 @@ def test_write_alerts_merges_kinds(tmp_path):
     assert [a["severity"] for a in data["alerts"]] == ["critical", "warning", "warning"]
     assert data["counts"] == {"critical": 1, "warning": 2, "info": 0}
     assert data["kinds"]["shop_health"]["status"] == [{"market": "TH"}]
+    # Each alert names who acts on it: the TH operator for a TH alert, the account lead for a company-wide one.
+    owners = {a["market"]: a["owner"] for a in data["alerts"]}
+    assert owners["TH"] == {"en": "operator Arthit", "zh": "运营 Arthit"}
+    assert all(a["owner"]["en"] for a in data["alerts"])
     assert (data["period"], data["period_start"], data["period_end"]) == ("2026-W32", "2026-08-03", "2026-08-09")
     # A second shop-health run that finds nothing replaces only its own kind.
     al.write_alerts(ctx, [], kinds=["shop_health"])

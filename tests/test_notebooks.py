@@ -172,14 +172,18 @@ def test_review_page_says_what_each_analysis_found(demo_run):
     page = review.review_page_html("demo", period)
     found = review.load_artifacts(paths.artifacts_dir("demo", period))
     assert all(found.values()), [name for name, payload in found.items() if payload is None]
-    lines = [review.content_lines, review.creator_lines, review.restock_lines, review.target_lines, review.alert_lines]
-    for line in [s for lines_of, name in zip(lines, ["content", "creators", "restock", "targets", "alerts"])
-                 for s in lines_of("zh", found[name])]:
+    from shopkpi.params import load_client_params
+
+    params = load_client_params("demo")
+    sections = dict(review.review_sections("zh", found, params))
+    assert {"review_targets", "review_health", "review_alerts", "review_content", "review_creators", "review_restock"} <= set(sections)
+    for line in [s for lines in sections.values() for s in lines]:
         assert html.escape(line) in page
     assert "未生成的分析" not in page  # every analysis ran
     assert "下一步行动" in page and "未对账 0 行" in page  # next actions; every ingested row accounted for
-    for action in review.next_actions("zh", found):
+    for action in review.next_actions("zh", found, params):
         assert html.escape(action) in page
+    assert "负责人" in page and "经营摘要" in page and "数据截至" in page
 
 
 def test_static_dashboard_export_has_every_page_and_no_code(demo_run):

@@ -11,10 +11,34 @@ from conftest import copy_fixture
 GBP_2026 = 1.33  # params/demo.yaml rate in force from 2026-01-01
 
 
+def week_then_monday(workspace):
+    """The fixture plus one order paid the next Monday (09/11): an export taken after W45 ended, so W45 is complete
+    (the fixture alone ends at 06/11 12:00:30, which makes W45 "to date" through 11-05)."""
+    import csv
+
+    file = copy_fixture("orders_uk_small.csv", workspace / "in")
+    rows = list(csv.reader(open(file, encoding="utf-8-sig", newline="")))
+    header, later = rows[0], list(rows[-1])
+    later[header.index("Order ID")] = "576000000000000099"
+    for column in ("Created Time", "Paid Time"):
+        later[header.index(column)] = "09/11/2026 09:00:00"
+    with open(file, "a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerow(later)
+    return file
+
+
 @pytest.fixture
 def report(workspace):
-    ingest("demo", load_client_params("demo"), [copy_fixture("orders_uk_small.csv", workspace / "in")])
+    ingest("demo", load_client_params("demo"), [week_then_monday(workspace)])
     return build_weekly_report(resolve_run("demo", "2026-W45", "en"))
+
+
+def test_a_week_whose_export_ends_inside_it_is_to_date(workspace):
+    ingest("demo", load_client_params("demo"), [copy_fixture("orders_uk_small.csv", workspace / "in")])
+    partial = build_weekly_report(resolve_run("demo", "2026-W45", "en"))
+    assert (partial.window.end.isoformat(), partial.window.complete) == ("2026-11-05", False)
+    assert "2026-W45 to date (2026-11-02 – 2026-11-05, 4 of 7 days)" in partial.title()
+    assert partial.by_market.set_index("market").loc["UK"].gmv_gross_local == pytest.approx(29.96 + 11.98)
 
 
 def test_kpis_match_hand_calculation(report):

@@ -262,7 +262,8 @@ def test_leaderboards_per_role_score_with_the_points_rules(demo_store):
     for name, row in editors.iterrows():
         assert row["videos_posted"] == _role_value(actuals, config, "video_editor", name, "videos_posted")
         met = int(((evaluated["role"] == "video_editor") & (evaluated["person"] == name) & (evaluated["attainment"] >= 1)).sum())
-        assert row["points"] == pytest.approx(config.points.video_posted * row["videos_posted"] + config.points.attainment_bonus * met)
+        assert row["points"] == pytest.approx(config.points.video_posted * row["videos_posted"] + config.points.attainment_bonus * met
+                                              + config.points.gmv_per_1000 * row["video_gmv"] / 1000)
     assert list(boards["video_editor"]["rank"]) == list(range(1, len(editors) + 1))
     assert boards["video_editor"]["points"].is_monotonic_decreasing
     assert set(boards["operator"]["person"]) == {"Lin", "Arthit"} and set(boards["ad_buyer"]["person"]) == {"Sam", "Kan"}
@@ -413,10 +414,10 @@ def test_review_lines_give_projection_only_where_one_applies():
     ended = {**base, "period": "2026-W46", "status": "missed", "remaining_days": 0, "projection": 500.0,
              "needed_per_day": None}
     for lang in ("en", "zh"):
-        lines = target_lines(lang, {"targets": [running, ended], "leaderboards": {}})
+        lines = target_lines(lang, {"targets": [running, ended], "leaderboards": {}, "reporting_currency": "USD"})
         assert len(lines) == 3 and "–" not in lines[2], lines
         assert "850" in lines[1] and "50" in lines[1]
-        assert "500" in lines[2] and "1,000" in lines[2]
+        assert "USD 500" in lines[2] and "USD 1,000" in lines[2]  # money always with its currency
 
 
 def test_review_charts_speak_the_report_language():

@@ -195,7 +195,8 @@ def _allowed_words(period: str) -> set[str]:
     words: set[str] = set()
 
     def add(text) -> None:
-        words.update(re.findall(r"[A-Za-z][A-Za-z0-9_.\-]*", str(text or "")))
+        text = str(text or "")  # whole tokens, and their letter runs (a PDF line may break "order-2026" at the hyphen)
+        words.update(re.findall(r"[A-Za-z][A-Za-z0-9_.\-]*", text) + re.findall(r"[A-Za-z]+", text))
 
     params = load_client_params("demo")
     add(params.display_name)

@@ -260,11 +260,14 @@ def page_html(client: str, page: str, period: str, market: str = "") -> str:
     if market and market not in client_markets(client, period):
         raise ShopkpiError(f"no market {market!r} in period {period!r}")
     render = renderers[page][1]
+    kpis = load_kpis(client, period)
+    # Every page says how far the data reaches (the overview and review pages place it themselves).
+    as_of = "" if page in ("overview", "review") else as_of_html(kpis, kpis["language"])
     try:
         if market and "market" in inspect.signature(render).parameters:
-            return render(client, period, market=market)
+            return render(client, period, market=market) + as_of
         body = render(client, period)
-        return market_note(market, load_kpis(client, period)["language"], "market_not_filtered") + body if market else body
+        return (market_note(market, kpis["language"], "market_not_filtered") + body if market else body) + as_of
     except Exception as exc:  # one broken artifact must not take the other pages down
         return f"<p><b>This page cannot be shown:</b> {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"
 

@@ -345,9 +345,13 @@ def build_weekly_report(ctx: RunContext) -> WeeklyReport:
 
 def write_report_artifacts(report: WeeklyReport):
     """kpis.json for the dashboard, from the run in the client's language (other languages only render)."""
+    from shopkpi import executive
+
     if report.ctx.language != report.ctx.params.language:
         return None
-    return artifacts.write_json(report.ctx.artifacts_dir / "kpis.json", report.to_artifact())
+    payload = report.to_artifact() | {"drivers": executive.driver_lines(report) + executive.channel_lines(report),
+                                      "ads": executive.ads_lines(report)}
+    return artifacts.write_json(report.ctx.artifacts_dir / "kpis.json", payload)
 
 
 def pct(value: float | None, language: str, signed: bool = True) -> str:

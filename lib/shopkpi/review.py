@@ -46,13 +46,13 @@ def target_lines(lang: str, targets: dict | None, flagged: set[str] = frozenset(
         return [t("no_targets", lang)]
     lines = [t("targets_buckets", lang, **target_counts(targets))]
     for r in [r for r in rows if r.status in ("off_pace", "missed", "behind")]:
-        common = dict(kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period, target=format_value(r.kpi, r.target, cur),
+        common = dict(kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period, target=format_value(r.kpi, r.target, cur, lang),
                       attainment="–" if r.attainment is None else f"{r.attainment:.0%}")
         if r.needed_per_day is None:  # an ended period or a ratio: no projection or daily amount applies
-            lines.append(t("target_short", lang, actual=format_value(r.kpi, r.actual, cur), **common))
+            lines.append(t("target_short", lang, actual=format_value(r.kpi, r.actual, cur, lang), **common))
         else:
             lines.append(t("target_off_pace", lang, projection=projection_text(r, cur),
-                           needed=format_value(r.kpi, r.needed_per_day, cur), **common))
+                           needed=format_value(r.kpi, r.needed_per_day, cur, lang), **common))
     return lines + leader_lines(lang, targets.get("leaderboards") or {}, cur, flagged)
 
 
@@ -78,7 +78,7 @@ def leader_lines(lang: str, boards: dict[str, list[dict]], currency: str, flagge
         top = eligible[0]
         kpi = next(k for k in top if k in KPIS and k not in INPUT_KPIS)
         lines.append(t("review_role_leader", lang, role=role, person=top["person"], points=f"{top['points']:,.0f}",
-                       kpi=t(kpi, lang), value=format_value(kpi, top[kpi], currency)))
+                       kpi=t(kpi, lang), value=format_value(kpi, top[kpi], currency, lang)))
         if skipped and rows[0]["person"] in flagged:
             lines.append(t("review_leader_flagged", lang, role=role, people=", ".join(skipped)))
     return lines
@@ -365,26 +365,35 @@ def review_sections(lang: str, found: dict[str, dict | None], params=None) -> li
 
 
 def review_page_html(client: str, period: str) -> str:
-    """The dashboard's review page: the week's summary and every analysis's sentences, from artifacts only."""
+    """The dashboard's review page: the executive summary and every analysis's sentences, from artifacts only."""
     import html
 
-    from shopkpi.dashboard import STYLE, no_artifact_html, read_page_artifact
+    from shopkpi.dashboard import STYLE, as_of_html, no_artifact_html, period_line, read_page_artifact
+    from shopkpi.params import load_client_params
 
     found_kpis = read_page_artifact(client, period, "kpis.json")
     if found_kpis is None:
         return no_artifact_html("no_report")
     folder, k = found_kpis
     lang, esc = k["language"], html.escape
+    params = load_client_params(client)
     found = load_artifacts(folder)
     section = lambda heading, lines: (f"<h3>{esc(heading)}</h3><ul>"  # noqa: E731
                                       + "".join(f"<li>{esc(s)}</li>" for s in lines) + "</ul>")
+    first_page = k.get("summary", []) + k.get("drivers", [])
+    if found["targets"]:
+        first_page.append(t("targets_buckets", lang, **target_counts(found["targets"])))
     parts = [f"<h2>{esc(k['display_name'])} · {esc(t(REPORT_TITLE[k['period_kind']], lang))}</h2>",
-             f"<p>{esc(t('period', lang))}: <b>{esc(k['period'])}</b> ({esc(k['period_start'])} – {esc(k['period_end'])})</p>",
-             section(t("summary", lang), k.get("summary", []))]
-    parts += [section(t(key, lang), lines) for key, lines in review_sections(lang, found)]
-    parts.append(section(t("review_next_actions", lang), next_actions(lang, found)))
+             f"<p>{esc(period_line(k, lang))}</p>",
+             section(t("executive_summary", lang), first_page),
+             section(t("top_alerts", lang), top_alerts(lang, found, k["reporting_currency"], params) or [t("no_alerts", lang)])]
+    parts += [section(t(key, lang), lines) for key, lines in review_sections(lang, found, params)]
+    if k.get("ads"):
+        parts.append(section(t("review_ads", lang), k["ads"]))
+    parts.append(section(t("review_next_actions", lang), next_actions(lang, found, params)))
     parts.append(section(t("review_data_quality", lang), data_quality_lines(lang, folder)))
     missing = missing_analyses(lang, found)
     if missing:
         parts.append(section(t("review_missing", lang), missing))
+    parts.append(as_of_html(k, lang))
     return STYLE + f'<div class="skp" data-page="review" data-client="{esc(client)}" data-period="{esc(k["period"])}">' + "".join(parts) + "</div>"

@@ -151,4 +151,8 @@ def last_order_date(params) -> dt.date:
 
 
 def latest_complete_week(params) -> Period:
-    return latest_complete_week_before(last_order_date(params))
+    """The last week every recently selling market's orders cover completely (the export times decide, see coverage)."""
+    from shopkpi.coverage import data_coverage, latest_complete
+
+    last_order_date(params)  # a clear error when there are no orders at all
+    return latest_complete_week_before(latest_complete(data_coverage(Store(params.client).connect(), params)))

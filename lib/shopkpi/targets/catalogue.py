@@ -80,14 +80,21 @@ def node_label(node: str, language: str) -> str:
     return " / ".join(t(f"node_{part}", language) if part in NODE_WORDS else part for part in node.split(" / "))
 
 
-def format_value(kpi: str, value, currency: str | None = None) -> str:
-    """A KPI value as shown; money KPIs carry their currency when it is given (reports always give it)."""
+# The unit a count KPI is read in (label keys), so "目标 400" reads "目标 400 条".
+KPI_UNITS = {"orders": "unit_orders", "units": "unit_units", "videos_posted": "unit_videos", "new_creators": "unit_creators",
+             "live_hours": "unit_hours", "watch_hours": "unit_hours"}
+
+
+def format_value(kpi: str, value, currency: str | None = None, lang: str | None = None) -> str:
+    """A KPI value as shown; money KPIs carry their currency when it is given, counts their unit when `lang` is given."""
     if _missing(value):
         return "–"
     if KPIS[kpi].money and currency:
         from shopkpi.money import money
 
         return money(value, currency, whole=not KPIS[kpi].ratio)
+    if lang and kpi in KPI_UNITS:
+        return f"{format_value(kpi, value)} {t(KPI_UNITS[kpi], lang)}"
     if kpi in PERCENT_KPIS:
         return f"{value:.1%}"
     if KPIS[kpi].ratio or kpi in HOURS_KPIS:

@@ -102,8 +102,8 @@ class TargetsReport:
         for r in top[top["status"].isin(["off_pace", "missed"])].itertuples():
             lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period,
                            attainment=f"{r.attainment:.0%}" if pd.notna(r.attainment) else "–",
-                           projection=projection_text(r, cur), target=format_value(r.kpi, r.target, cur),
-                           needed=format_value(r.kpi, r.needed_per_day, cur) if pd.notna(r.needed_per_day) else "–"))
+                           projection=projection_text(r, cur), target=format_value(r.kpi, r.target, cur, lang),
+                           needed=format_value(r.kpi, r.needed_per_day, cur, lang) if pd.notna(r.needed_per_day) else "–"))
         return lines
 
     def _action(self, r, lang: str) -> str:
@@ -111,10 +111,10 @@ class TargetsReport:
         cur = self.ctx.params.reporting_currency
         gap = None if pd.isna(r.actual) else max(0.0, r.target - r.actual)
         values = {"kpi": t(r.kpi, lang), "node": node_label(r.node, lang), "lever": t("lever_" + r.kpi, lang),
-                  "attainment": "–" if pd.isna(r.attainment) else f"{r.attainment:.0%}", "gap": format_value(r.kpi, gap, cur)}
+                  "attainment": "–" if pd.isna(r.attainment) else f"{r.attainment:.0%}", "gap": format_value(r.kpi, gap, cur, lang)}
         if pd.notna(r.needed_per_day):
-            return t("action_kpi_pace", lang, needed=format_value(r.kpi, r.needed_per_day, cur), end=r.period_end,
-                     run_rate=format_value(r.kpi, r.run_rate_per_day, cur), window=self.ctx.params.targets.pace_window_days, **values)
+            return t("action_kpi_pace", lang, needed=format_value(r.kpi, r.needed_per_day, cur, lang), end=r.period_end,
+                     run_rate=format_value(r.kpi, r.run_rate_per_day, cur, lang), window=self.ctx.params.targets.pace_window_days, **values)
         return t("action_kpi_ratio" if KPIS[r.kpi].ratio else "action_kpi_missed", lang, **values)
 
     def alerts(self) -> list[dict]:
