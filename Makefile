@@ -56,6 +56,18 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## test-fast: the unit layer only (no demo pipeline, notebooks or browser; about a minute)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not pipeline and not notebook and not browser"
+
+## lint: ruff's checks on the library and tests (CI runs it before the tests)
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests
+
+## format: ruff's formatter on the library and tests
+format: $(STAMP)
+	$(BIN)/ruff format lib tests
+
 ## bench: benchmarks (ingestion of a 3M-line orders export vs pyarrow's CSV reader; forecasting 10,000 series vs statsmodels ETS; the batch with 1 and 2 workers; the dashboard's first render vs a minimal Voila page; run `make demo` first)
 bench: $(STAMP)
 	$(BIN)/shopkpi bench ingest --workdir /tmp/shopkpi-bench

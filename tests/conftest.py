@@ -111,6 +111,16 @@ def demo_store(demo_store_session, monkeypatch):
     return demo_store_session
 
 
+# Fixtures that build a demo client: a test using one belongs to the pipeline layer, not the fast unit layer.
+PIPELINE_FIXTURES = {"demo_run", "demo_run_session", "demo_store", "demo_store_session", "voila_server", "partial_month"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pipeline)
+
+
 def copy_fixture(name: str, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy(FIXTURES / name, dest / name))

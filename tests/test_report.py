@@ -113,6 +113,10 @@ def test_a_rate_change_inside_the_period_records_both_rates():
         ('1', 'UK', 'GBP', DATE '2026-11-10', NULL, 'completed', 100.0, 0.0, 1),
         ('2', 'UK', 'GBP', DATE '2026-11-20', NULL, 'completed', 100.0, 0.0, 1))
         t(order_id, market, currency, paid_local_date, exclusion_reason, status_group, order_amount, order_refund_amount, units)""")
+    # The clean view's one formula of net GMV and counted refunds (clean.py), here for a hand-made table.
+    con.execute("ALTER TABLE clean_orders ADD COLUMN gmv_net DOUBLE")
+    con.execute("ALTER TABLE clean_orders ADD COLUMN refund_amount DOUBLE")
+    con.execute("UPDATE clean_orders SET gmv_net = order_amount - order_refund_amount, refund_amount = order_refund_amount")
     [row] = kpis_by_market(con, parse_period("2026-11")).to_dict(orient="records")
     assert row["gmv_net"] == pytest.approx(100 * 1.27 + 100 * 1.33)
     assert row["fx_rates_used"] == "1.27 from 2025-01-01; 1.33 from 2026-11-16"

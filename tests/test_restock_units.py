@@ -322,7 +322,8 @@ def test_an_unlisted_shop_wide_empty_day_is_censored(tmp_path):
     rows.append(("o-big", 1, "A", "A mug", "UK", "GBP", 5000, 1.0, 5000.0, pd.Timestamp("2025-09-10 09:00"), dt.date(2025, 9, 10), "b2", False, False))
     rows.append(("Co-big", 1, "A", "A mug", "UK", "GBP", -5000, 1.0, -5000.0, pd.Timestamp("2025-09-10 09:20"), dt.date(2025, 9, 10), "b2", True, False))
     rows.append(("Cr", 1, "B", "B mug", "UK", "GBP", -3, 5.0, -15.0, pd.Timestamp("2025-09-12 10:00"), dt.date(2025, 9, 12), "b3", True, False))
-    frame = pd.DataFrame(rows, columns=["order_id", "line_no", "sku", "product_name", "market", "currency", "quantity", "unit_price",
+    frame = pd.DataFrame(rows, columns=[  # noqa: F841 (DuckDB reads `frame` by name)
+                                        "order_id", "line_no", "sku", "product_name", "market", "currency", "quantity", "unit_price",
                                         "line_amount", "ordered_at", "ordered_local_date", "buyer_hash", "is_cancellation",
                                         "is_non_product"])
     con.execute("CREATE TABLE sales_lines AS SELECT * FROM frame")

@@ -86,6 +86,10 @@ def connect_clean(client: str) -> duckdb.DuckDBPyConnection:
                any_value(paid_local_month) AS paid_local_month, any_value(exclusion_reason) AS exclusion_reason,
                any_value(status_group) AS status_group,
                any_value(order_amount) AS order_amount, any_value(order_refund_amount) AS order_refund_amount,
+               -- The one formula of net GMV and of counted refunds (local currency; NULL for excluded orders).
+               CASE WHEN any_value(exclusion_reason) IS NULL
+                    THEN any_value(order_amount) - coalesce(any_value(order_refund_amount), 0) END AS gmv_net,
+               CASE WHEN any_value(exclusion_reason) IS NULL THEN coalesce(any_value(order_refund_amount), 0) END AS refund_amount,
                sum(quantity) AS units, sum(subtotal_after_discount) AS line_subtotal, count(*) AS lines
         FROM clean_lines GROUP BY order_id
     """)

@@ -55,7 +55,8 @@ def _complete_through(last_day: dt.date, export_as_of, timezone: str | None, eve
         local = stamp.tz_convert(ZoneInfo(timezone)) if timezone else stamp
         through = local.date() - dt.timedelta(days=1)
     # Events stop when they stop (no LIVE after the 8th is a complete 9th); day rows end on their last day.
-    return through if event else min(last_day, through)
+    # No day after today is complete, whatever a mangled timestamp says.
+    return min(through if event else min(last_day, through), dt.date.today())
 
 
 def data_coverage(con: duckdb.DuckDBPyConnection, params) -> pd.DataFrame:

@@ -39,10 +39,15 @@ def register_fx(con: duckdb.DuckDBPyConnection, params) -> None:
                           f"before the first rate ({gaps}); add an earlier `from:` rate")
 
 
+def fx_join(alias: str, day: str) -> str:
+    """The one FX conversion: each row takes the rate in force on its own local day (an ASOF join on `fx`)."""
+    return f"ASOF JOIN fx ON {alias}.currency = fx.currency AND {alias}.{day} >= fx.valid_from"
+
+
 def _orders_with_fx(period: Period | Window) -> str:
     return f"""
         SELECT o.*, fx.rate, fx.valid_from AS fx_date
-        FROM clean_orders o ASOF JOIN fx ON o.currency = fx.currency AND o.paid_local_date >= fx.valid_from
+        FROM clean_orders o {fx_join("o", "paid_local_date")}
         WHERE o.paid_local_date BETWEEN DATE '{period.start}' AND DATE '{period.end}'
     """
 
@@ -54,11 +59,10 @@ def kpis_by_market(con, period: Period | Window) -> pd.DataFrame:
         SELECT market, any_value(currency) AS currency,
             CAST(sum(order_amount) AS DOUBLE) AS gmv_gross_local,
             sum(order_amount * rate) AS gmv_gross,
-            CAST(sum(order_amount - coalesce(order_refund_amount, 0)) FILTER (WHERE exclusion_reason IS NULL) AS DOUBLE) AS gmv_net_local,
-            sum((order_amount - coalesce(order_refund_amount, 0)) * rate) FILTER (WHERE exclusion_reason IS NULL) AS gmv_net,
+            CAST(sum(gmv_net) AS DOUBLE) AS gmv_net_local, sum(gmv_net * rate) AS gmv_net,
             count(*) FILTER (WHERE exclusion_reason IS NULL) AS orders,
             sum(units) FILTER (WHERE exclusion_reason IS NULL) AS units,
-            sum(coalesce(order_refund_amount, 0) * rate) FILTER (WHERE exclusion_reason IS NULL) AS refund_amount,
+            sum(refund_amount * rate) AS refund_amount,
             sum(order_amount * rate) FILTER (WHERE exclusion_reason = 'cancelled') AS cancelled_amount,
             sum(order_amount * rate) FILTER (WHERE exclusion_reason IN ('test_order', 'sample_order', 'replacement_order')) AS test_sample_amount,
             sum(order_amount * rate) FILTER (WHERE exclusion_reason = 'unpaid') AS unpaid_amount,
@@ -92,7 +96,7 @@ def top_skus(con, period: Period | Window, limit: int, market: str | None = None
                string_agg(DISTINCT l.market, ', ' ORDER BY l.market) AS markets,
                sum(l.subtotal_after_discount * fx.rate) AS sku_sales, CAST(sum(l.subtotal_after_discount) AS DOUBLE) AS sku_sales_local,
                any_value(l.currency) AS currency, sum(l.quantity) AS units, count(DISTINCT l.order_id) AS orders
-        FROM clean_lines l ASOF JOIN fx ON l.currency = fx.currency AND l.paid_local_date >= fx.valid_from
+        FROM clean_lines l {fx_join("l", "paid_local_date")}
         WHERE l.exclusion_reason IS NULL AND l.paid_local_date BETWEEN DATE '{period.start}' AND DATE '{period.end}' {where}
         GROUP BY l.seller_sku ORDER BY sku_sales DESC, l.seller_sku LIMIT {int(limit)}
     """).df()
@@ -114,7 +118,7 @@ def net_gmv_by_market_sku(con, period: Period | Window) -> pd.DataFrame:
             FROM l WINDOW w AS (PARTITION BY order_id)
         )
         SELECT o.market, s.seller_sku, any_value(s.product_name) AS product_name,
-               sum((o.order_amount - coalesce(o.order_refund_amount, 0)) * o.rate * s.share) AS gmv_net,
+               sum(o.gmv_net * o.rate * s.share) AS gmv_net,
                CAST(sum(s.units) AS DOUBLE) AS units
         FROM o JOIN shares s USING (order_id)
         WHERE o.exclusion_reason IS NULL
@@ -145,8 +149,8 @@ def attributed_actuals(con, params, window: Window, previous: Window) -> pd.Data
 
 def daily_net_gmv(con, start: dt.date, end: dt.date) -> pd.DataFrame:
     df = con.execute(f"""
-        SELECT o.paid_local_date AS day, o.market, sum((o.order_amount - coalesce(o.order_refund_amount, 0)) * fx.rate) AS gmv_net
-        FROM clean_orders o ASOF JOIN fx ON o.currency = fx.currency AND o.paid_local_date >= fx.valid_from
+        SELECT o.paid_local_date AS day, o.market, sum(o.gmv_net * fx.rate) AS gmv_net
+        FROM clean_orders o {fx_join("o", "paid_local_date")}
         WHERE o.exclusion_reason IS NULL AND o.paid_local_date BETWEEN DATE '{start}' AND DATE '{end}'
         GROUP BY ALL ORDER BY day, market
     """).df()

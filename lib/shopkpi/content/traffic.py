@@ -14,7 +14,7 @@ import datetime as dt
 
 import pandas as pd
 
-from shopkpi.report import register_fx
+from shopkpi.report import fx_join, register_fx
 
 CHANNELS = ["creator_video", "spark_ads", "creator_live", "creator_showcase", "own_live", "shop_organic"]
 
@@ -35,7 +35,7 @@ def weekly_traffic_mix(con, params, start: dt.date, end: dt.date) -> pd.DataFram
             SELECT l.market, date_trunc('week', l.paid_local_date) AS week_start,
                    coalesce(a.channel, 'shop_organic') AS channel,
                    CAST(l.subtotal_after_discount AS DOUBLE) * fx.rate AS sales
-            FROM clean_lines l ASOF JOIN fx ON l.currency = fx.currency AND l.paid_local_date >= fx.valid_from
+            FROM clean_lines l {fx_join("l", "paid_local_date")}
             LEFT JOIN attributed a ON a.order_id = l.order_id AND a.sku_id = l.sku_id
             WHERE l.exclusion_reason IS NULL AND l.paid_local_date BETWEEN DATE '{start}' AND DATE '{end}'
         )
@@ -44,7 +44,7 @@ def weekly_traffic_mix(con, params, start: dt.date, end: dt.date) -> pd.DataFram
     own_live = con.sql(f"""
         SELECT CAST(date_trunc('week', s.started_local_date) AS DATE) AS week_start, s.market, 'own_live' AS channel,
                sum(CAST(s.gmv AS DOUBLE) * fx.rate) AS sales
-        FROM live_sessions s ASOF JOIN fx ON s.currency = fx.currency AND s.started_local_date >= fx.valid_from
+        FROM live_sessions s {fx_join("s", "started_local_date")}
         WHERE s.creator NOT IN (SELECT DISTINCT creator_username FROM affiliate_orders WHERE creator_username IS NOT NULL)
           AND s.started_local_date BETWEEN DATE '{start}' AND DATE '{end}'
         GROUP BY ALL

@@ -260,7 +260,7 @@ def assemble(x: TruthInputs) -> dict[str, Any]:
     summary = x.summary
     start = dt.date.fromisoformat(summary["start_date"])
     end = dt.date.fromisoformat(summary["end_date"])
-    skus, demand, events, creators, vs, ls, ad_set = x.skus, x.demand, x.events, x.creators, x.videos, x.live, x.ads
+    skus, demand, events, creators, vs, _live, ad_set = x.skus, x.demand, x.events, x.creators, x.videos, x.live, x.ads
     book, aff, lm, health, planted, spells = x.book, x.affiliate, x.live_metrics, x.health, x.planted, x.spells
     excess, snaps, order_files = x.excess, x.snapshots, x.order_files
     lam_hist = demand.history()

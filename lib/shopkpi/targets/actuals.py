@@ -19,11 +19,11 @@ import pandas as pd
 import pyarrow as pa
 
 from shopkpi.errors import ParamsError
+from shopkpi.report import fx_join
 from shopkpi.ingest.kinds.video_data import create_videos_view
 from shopkpi.targets.config import TEAM_OF_ROLE, TargetsConfig
 
 COLUMNS = ["day", "market", "shop", "team", "person", "owner", "kpi", "num", "den"]
-_FX = "ASOF JOIN fx ON {a}.currency = fx.currency AND {day} >= fx.valid_from"
 
 
 def _tables(con) -> dict[str, set[str]]:
@@ -33,8 +33,7 @@ def _tables(con) -> dict[str, set[str]]:
     return out
 
 
-def _fx(alias: str, day: str) -> str:
-    return _FX.format(a=alias, day=f"{alias}.{day}")
+_fx = fx_join  # the one FX conversion (report.py)
 
 
 def _queries(con, tables: dict[str, set[str]], shops: bool) -> list[str]:
@@ -49,7 +48,7 @@ def _queries(con, tables: dict[str, set[str]], shops: bool) -> list[str]:
     queries = [f"""
         SELECT paid_local_date AS day, market, source_file, '' AS team, '' AS person, '' AS owner, kpi, num, den FROM (
             SELECT o.paid_local_date, o.market, {order_file} AS source_file,
-                   sum((o.order_amount - coalesce(o.order_refund_amount, 0)) * fx.rate) FILTER (WHERE {net}) AS gmv_net,
+                   sum(o.gmv_net * fx.rate) AS gmv_net,
                    sum(o.order_amount * fx.rate) AS gmv_gross,
                    count(*) FILTER (WHERE {net}) AS orders, sum(o.units) FILTER (WHERE {net}) AS units
             FROM {orders} {_fx("o", "paid_local_date")}
@@ -57,7 +56,7 @@ def _queries(con, tables: dict[str, set[str]], shops: bool) -> list[str]:
         ) UNPIVOT (num FOR kpi IN (gmv_net, gmv_gross, orders, units)) CROSS JOIN (SELECT NULL::DOUBLE AS den)
         UNION ALL
         SELECT o.paid_local_date, o.market, {order_file}, '', '', '', 'aov',
-               sum((o.order_amount - coalesce(o.order_refund_amount, 0)) * fx.rate), count(*)
+               sum(o.gmv_net * fx.rate), count(*)
         FROM {orders} {_fx("o", "paid_local_date")}
         WHERE {net} GROUP BY ALL
         UNION ALL

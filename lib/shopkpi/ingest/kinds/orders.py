@@ -124,8 +124,10 @@ def parse_orders(raw: RawTable, match: HeaderMatch, ctx: ImportContext) -> Parse
     out["is_replacement"] = _flag(seller_note, flags["replacement_order"]["seller_note_regex"])
     out["buyer_hash"] = hash_buyers(buyer, ctx.salt)
 
-    # The export's "as of" is its latest event: the newest export's state wins when windows overlap.
-    times = [out[t.replace("_time", "_at")] for t in TIMES]
+    # The export's "as of" is its latest event: the newest export's state wins when windows overlap. A quarantined
+    # row (a date in 2099) is no evidence of when the file was taken, so only the rows kept count.
+    kept = pc.invert(problems.bad)
+    times = [pc.filter(out[t.replace("_time", "_at")], kept) for t in TIMES]
     as_of = max((pc.max(t).as_py() for t in times if t.null_count < len(t)), default=None)
     out |= provenance_columns(raw, ctx, as_of)
 
