@@ -14,17 +14,26 @@ STAMP := $(VENV)/.installed
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-$(STAMP): pyproject.toml
+# The default install is the lock (pinned, hashed: the same stack next year); pyproject.toml keeps the floors.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+## lock: re-resolve requirements.lock from pyproject.toml's floors (uv; commit the result with the change that needs it)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -o requirements.lock
 
 ## setup: create .venv and install the project (done automatically by the other targets)
 setup: $(STAMP)
 
 ## demo: generate the demo client, ingest it and run the notebooks for its latest complete week
 demo: $(STAMP)
+	@scripts/system-deps
 	$(BIN)/shopkpi demo --client $(CLIENT) --scale $(SCALE)
 	$(BIN)/shopkpi ingest --client $(CLIENT)
 	$(BIN)/shopkpi run --client $(CLIENT) $(if $(PERIOD),--period $(PERIOD))
