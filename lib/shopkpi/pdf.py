@@ -28,7 +28,7 @@ PRINT_STYLE = ("<style>@media print { .jp-OutputArea-child { break-inside: auto;
                "h1, h2, h3 { break-after: avoid; } "
                # Small tables stay whole; a heading travels with what follows it; headers never wrap a character a line.
                "@media print { tr { break-inside: avoid; } .jp-OutputArea-child:has(table):not(:has(tr:nth-child(16))) "
-               "{ break-inside: avoid; } th { word-break: keep-all; white-space: normal; } td { white-space: nowrap; } "
+               "{ break-inside: avoid; } th { word-break: keep-all; white-space: normal; } td { white-space: nowrap !important; } "
                ".jp-Cell:has(h1, h2, h3) { break-after: avoid; } } "
                "@page { size: A4; margin: 14mm 12mm 16mm 12mm; "
                "@bottom-left { content: FOOTER; font: 8pt sans-serif; color: #555; } "
