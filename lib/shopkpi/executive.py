@@ -10,7 +10,6 @@ import pandas as pd
 
 from shopkpi.dictionary import t
 from shopkpi.money import money
-from shopkpi.targets.catalogue import target_counts
 from shopkpi.report import CHANNEL_KPIS, WeeklyReport, _change, pct
 
 HEADLINE_KPIS = ("gmv_net", "orders", "aov")
@@ -110,13 +109,6 @@ def channel_lines(report: WeeklyReport) -> list[str]:
                share=pct(sums.loc[kpi, "num"] / report.total["gmv_net"], lang, signed=False) if report.total["gmv_net"] else "–")
              for kpi, label in CHANNEL_KPIS.items() if kpi in sums.index]
     return [t("channels_line", lang, parts=("；" if lang == "zh" else "; ").join(parts))]
-
-
-def target_line(lang: str, targets: dict | None) -> str:
-    counts = target_counts(targets)
-    if counts is None:
-        return t("targets_not_run", lang)
-    return t("targets_buckets", lang, **counts)
 
 
 def ads_lines(report: WeeklyReport) -> list[str]:

@@ -261,6 +261,11 @@ class WeeklyReport:
         change = _change(tot["gmv_net"], self.previous_total.get("gmv_net"))
         sentences = [t("summary_sentence", lang, gmv=money(tot["gmv_net"], cur), change=pct(change, lang),
                        orders=f"{int(tot['orders']):,}", aov=money(tot["aov"], cur))]
+        ago = self.year_ago_total
+        sentences.append(t("summary_yoy", lang, gmv=pct(_change(tot["gmv_net"], ago["gmv_net"]), lang),
+                           orders=pct(_change(tot["orders"], ago["orders"]), lang), aov=pct(_change(tot["aov"], ago["aov"]), lang),
+                           start=self.year_ago_window.start, end=self.year_ago_window.end)
+                         if ago else t("summary_no_yoy", lang))
         if len(self.by_market) > 1 and tot["gmv_net"]:
             top = self.by_market.sort_values("gmv_net", ascending=False).iloc[0]
             sentences.append(t("biggest_market", lang, market=top.market, share=pct(top.gmv_net / tot["gmv_net"], lang, signed=False)))

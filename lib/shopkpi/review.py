@@ -35,6 +35,13 @@ def missing_analyses(lang: str, found: dict[str, dict | None]) -> list[str]:
             for name, payload in found.items() if payload is None]
 
 
+def target_summary_line(lang: str, targets: dict | None) -> str:
+    """Targets met / on track / behind / not started, adding up to the total (or that 07 has not run)."""
+    if targets is None:
+        return t("targets_not_run", lang)
+    return t("targets_buckets", lang, **target_counts(targets["targets"]))
+
+
 def target_lines(lang: str, targets: dict | None, flagged: set[str] = frozenset()) -> list[str]:
     """Targets of this period and the periods around it by bucket (adding up to the total), each one behind with
     what it needs, then the boards' leaders."""
@@ -44,7 +51,7 @@ def target_lines(lang: str, targets: dict | None, flagged: set[str] = frozenset(
     rows = [SimpleNamespace(**r) for r in targets["targets"] if r["level"] != "person"]
     if not rows:
         return [t("no_targets", lang)]
-    lines = [t("targets_buckets", lang, **target_counts(targets))]
+    lines = [target_summary_line(lang, targets)]
     for r in [r for r in rows if r.status in ("off_pace", "missed", "behind")]:
         common = dict(kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period, target=format_value(r.kpi, r.target, cur, lang),
                       attainment="–" if r.attainment is None else f"{r.attainment:.0%}")
@@ -97,9 +104,8 @@ def _alert_where(alert: dict, lang: str) -> str:
 def alert_evidence(alert: dict, lang: str, currency: str) -> str:
     """What an alert measured, with units: a KPI's attainment and daily need, or a health metric against its limit."""
     ev = alert.get("evidence") or {}
-    if alert["kind"] == "kpi_pace":
-        is_money = alert.get("unit") == "money"
-        value = (lambda v: money(v, currency, whole=True)) if is_money else (lambda v: f"{v:,.0f}")  # noqa: E731
+    if alert["kind"] == "kpi_pace":  # the metric is a KPI: shown as the targets show it, with currency or unit
+        value = lambda v: format_value(alert["metric"], v, currency, lang)  # noqa: E731
         return t("evidence_pace", lang, actual=value(alert["value"]), target=value(alert["threshold"]),
                  attainment=f"{(ev.get('attainment') or 0):.0%}", elapsed=f"{(ev.get('elapsed_share') or 0):.0%}",
                  as_of=ev.get("as_of", "–"))
@@ -193,9 +199,13 @@ def _owner(params, market: str | None, lang: str) -> str:
     return owner_of(params, market, None, lang)
 
 
+def _flagged(creators: dict | None) -> list[dict]:
+    return [c for c in (creators or {}).get("creators", []) if c.get("fake_flagged")]
+
+
 def flagged_creators(creators: dict | None) -> set[str]:
     """Creators 04_creators flags as a fake audience (the review never crowns them)."""
-    return {c["creator"] for c in (creators or {}).get("creators", []) if c.get("fake_flagged")}
+    return {c["creator"] for c in _flagged(creators)}
 
 
 def top_alerts(lang: str, found: dict, currency: str, params=None, limit: int = 3) -> list[str]:
@@ -204,7 +214,7 @@ def top_alerts(lang: str, found: dict, currency: str, params=None, limit: int = 
     if restock := found.get("restock"):
         lines += [stockout_line(lang, r, _owner(params, r.get("market"), lang)) for r in _stockouts(restock)[:2]]
     if creators := found.get("creators"):
-        flagged = [c for c in creators.get("creators", []) if c.get("fake_flagged")]
+        flagged = _flagged(creators)
         if flagged:
             biggest = sorted(flagged, key=lambda c: -(c.get("total_cost_rc") or 0))[:3]
             lines.append(t("alert_fake_creators", lang, count=len(flagged), owner=_owner(params, None, lang),
@@ -380,9 +390,7 @@ def review_page_html(client: str, period: str) -> str:
     found = load_artifacts(folder)
     section = lambda heading, lines: (f"<h3>{esc(heading)}</h3><ul>"  # noqa: E731
                                       + "".join(f"<li>{esc(s)}</li>" for s in lines) + "</ul>")
-    first_page = k.get("summary", []) + k.get("drivers", [])
-    if found["targets"]:
-        first_page.append(t("targets_buckets", lang, **target_counts(found["targets"])))
+    first_page = k.get("summary", []) + k.get("drivers", []) + [target_summary_line(lang, found["targets"])]
     parts = [f"<h2>{esc(k['display_name'])} · {esc(t(REPORT_TITLE[k['period_kind']], lang))}</h2>",
              f"<p>{esc(period_line(k, lang))}</p>",
              section(t("executive_summary", lang), first_page),

@@ -115,11 +115,9 @@ TARGET_BUCKETS = {"met": ("met",), "on_track": ("on_track",), "behind": ("at_ris
                   "not_started": ("not_started",)}
 
 
-def target_counts(targets: dict | None) -> dict[str, int] | None:
+def target_counts(rows: list[dict]) -> dict[str, int]:
     """Targets of the company, markets, shops, teams and roles (people have their own boards) by bucket; adds to the total."""
-    if not targets:
-        return None
-    rows = [r for r in targets["targets"] if r["level"] != "person"]
+    rows = [r for r in rows if r["level"] != "person"]
     counts = {bucket: sum(r["status"] in statuses for r in rows) for bucket, statuses in TARGET_BUCKETS.items()}
     counts["total"] = len(rows)
     if sum(v for k, v in counts.items() if k != "total") != counts["total"]:

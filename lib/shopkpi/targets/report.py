@@ -14,7 +14,7 @@ from shopkpi.errors import NoDataError
 from shopkpi.params import RunContext
 from shopkpi.report import register_fx
 from shopkpi.targets.actuals import daily_actuals
-from shopkpi.targets.catalogue import KPIS, PERCENT_KPIS, format_value, node_label, projection_text
+from shopkpi.targets.catalogue import KPIS, PERCENT_KPIS, format_value, node_label, projection_text, target_counts
 from shopkpi.targets.progress import bottom_up_gaps, evaluate, stage_templates
 from shopkpi.targets.scorecard import BOARDS, leaderboard, vendor_scorecard
 
@@ -97,8 +97,7 @@ class TargetsReport:
         if ev.empty:
             return [t("no_targets", lang)]
         top = ev[ev["level"] != "person"]
-        lines = [t("targets_summary", lang, total=len(top), met=int(top["status"].isin(["met", "on_track"]).sum()),
-                   behind=int(top["status"].isin(["off_pace", "missed", "behind"]).sum()))]
+        lines = [t("targets_buckets", lang, **target_counts(records(top)))]
         for r in top[top["status"].isin(["off_pace", "missed"])].itertuples():
             lines.append(t("target_off_pace", lang, kpi=t(r.kpi, lang), node=node_label(r.node, lang), period=r.period,
                            attainment=f"{r.attainment:.0%}" if pd.notna(r.attainment) else "–",
