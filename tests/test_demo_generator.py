@@ -196,7 +196,9 @@ def test_no_truth_only_columns_in_raw(demo) -> None:
         if path.suffix == ".csv":
             header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
         elif path.suffix == ".xlsx":
-            ws = load_workbook(path, read_only=True).worksheets[0]
+            book = load_workbook(path, read_only=True)
+            # An income statement's rows are on its "Order details" sheet, beside Reports / Reserve / Withdrawal sheets.
+            ws = book["Order details"] if "Order details" in book.sheetnames else book.worksheets[0]
             header = [str(c) for row in ws.iter_rows(max_row=3, values_only=True) for c in row if c is not None]
         else:
             continue
@@ -207,7 +209,9 @@ def test_no_truth_only_columns_in_raw(demo) -> None:
 
 def _data_rows(path: Path) -> int:
     if path.suffix == ".xlsx":
-        ws = load_workbook(path, read_only=True).worksheets[0]
+        book = load_workbook(path, read_only=True)
+        # An income statement's rows are on its "Order details" sheet, beside Reports / Reserve / Withdrawal sheets.
+        ws = book["Order details"] if "Order details" in book.sheetnames else book.worksheets[0]
         rows = [r for r in ws.iter_rows(values_only=True)]
         skip = 3 if str(rows[0][0]).startswith("Shop:") else 1
         return len(rows) - skip

@@ -229,6 +229,7 @@ PAGES = {
     "content": ("page_content", "shopkpi.content.page:page_html"),
     "creators": ("page_creators", "shopkpi.creators.page:creators_page_html"),
     "restock": ("page_restock", "shopkpi.restock.page:restock_html"),
+    "profit": ("page_profit", "shopkpi.profit.page:profit_page_html"),
     "review": ("page_review", "shopkpi.review:review_page_html"),
 }
 

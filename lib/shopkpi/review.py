@@ -16,7 +16,7 @@ from shopkpi.money import money
 from shopkpi.targets.catalogue import KPIS, format_value, node_label, projection_text, target_counts
 
 ANALYSES = {"targets": "targets.json", "alerts": "alerts.json", "content": "content.json", "creators": "creators.json",
-            "restock": "restock.json"}
+            "restock": "restock.json", "profit": "profit.json"}
 SEVERITY_ORDER = ("critical", "warning", "info")
 REPORT_TITLE = {"week": "weekly_report", "biweek": "biweekly_report", "month": "monthly_report", "quarter": "quarterly_report"}
 
@@ -362,6 +362,18 @@ def restock_chart(lang: str, restock: dict):
     return risks_figure(plan, lang)
 
 
+def profit_lines(lang: str, profit: dict | None) -> list[str]:
+    """The profit notebook's sentences, from profit.json (the one source of every P&L figure)."""
+    from shopkpi.profit.report import summary_lines
+
+    return summary_lines(profit, lang) if profit else []
+
+
+def profit_headline(lang: str, profit: dict | None) -> list[str]:
+    """Contribution and margin beside GMV on the first page (the first two profit sentences)."""
+    return profit_lines(lang, profit)[:2]
+
+
 def review_sections(lang: str, found: dict[str, dict | None], params=None) -> list[tuple[str, list[str]]]:
     """(heading key, sentences) of each analysis that ran, in the order the review report shows them."""
     currency = next((a["reporting_currency"] for a in found.values() if a and a.get("reporting_currency")), None)
@@ -370,7 +382,8 @@ def review_sections(lang: str, found: dict[str, dict | None], params=None) -> li
                 ("review_alerts", alert_lines(lang, found["alerts"], currency)),
                 ("review_content", content_lines(lang, found["content"])),
                 ("review_creators", creator_lines(lang, found["creators"])),
-                ("review_restock", restock_lines(lang, found["restock"], params))]
+                ("review_restock", restock_lines(lang, found["restock"], params)),
+                ("review_profit", profit_lines(lang, found["profit"])[2:])]
     return [(key, lines) for key, lines in sections if lines]
 
 
@@ -390,7 +403,8 @@ def review_page_html(client: str, period: str) -> str:
     found = load_artifacts(folder)
     section = lambda heading, lines: (f"<h3>{esc(heading)}</h3><ul>"  # noqa: E731
                                       + "".join(f"<li>{esc(s)}</li>" for s in lines) + "</ul>")
-    first_page = k.get("summary", []) + k.get("drivers", []) + [target_summary_line(lang, found["targets"])]
+    first_page = (k.get("summary", []) + profit_headline(lang, found["profit"]) + k.get("drivers", [])
+                  + [target_summary_line(lang, found["targets"])])
     parts = [f"<h2>{esc(k['display_name'])} · {esc(t(REPORT_TITLE[k['period_kind']], lang))}</h2>",
              f"<p>{esc(period_line(k, lang))}</p>",
              section(t("executive_summary", lang), first_page),

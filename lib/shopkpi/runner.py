@@ -16,7 +16,7 @@ from shopkpi.params import resolve_run
 # Dependency order: each stage may read the artifacts of the stages before it; notebooks within
 # a stage are independent. A failure in the first two stages stops the run (everything reads the
 # store they vouch for); a failed analysis does not stop the others, and the review notes its absence.
-STAGES = [["01_ingest"], ["02_clean"], ["03_content", "04_creators", "05_restock", "06_shop_health", "07_kpi_targets"],
+STAGES = [["01_ingest"], ["02_clean"], ["03_content", "04_creators", "05_restock", "06_shop_health", "07_kpi_targets", "09_profit"],
           ["08_review_report"]]
 BLOCKING_STAGES = 2
 PIPELINE = [name for stage in STAGES for name in stage]

@@ -36,23 +36,29 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
 
 def write_xlsx(table: pd.DataFrame, path: Path, sheet: str, freeze: str = "B2") -> Path:
     """One sheet, header frozen, dates formatted; text cells neutralised and typed as text. Written atomically."""
+    return write_workbook({sheet: table}, path, freeze=freeze)
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B2") -> Path:
+    """One sheet per table (in order), each as `write_xlsx` writes it. Written atomically."""
     from openpyxl import Workbook
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = Workbook()
-    ws = book.active
-    ws.title = sheet
-    ws.append([str(c) for c in table.columns])
-    for row in table.map(neutralise).itertuples(index=False):
-        ws.append([None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in row])
-    for cells in ws.iter_rows(min_row=1):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            elif isinstance(cell.value, (dt.date, dt.datetime)):
-                cell.number_format = "yyyy-mm-dd"
-    ws.freeze_panes = freeze
+    book.remove(book.active)
+    for sheet, table in tables.items():
+        ws = book.create_sheet(title=sheet[:31])
+        ws.append([str(c) for c in table.columns])
+        for row in table.map(neutralise).itertuples(index=False):
+            ws.append([None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in row])
+        for cells in ws.iter_rows(min_row=1):
+            for cell in cells:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
+                elif isinstance(cell.value, (dt.date, dt.datetime)):
+                    cell.number_format = "yyyy-mm-dd"
+        ws.freeze_panes = freeze
     tmp = path.with_name(path.stem + ".tmp.xlsx")
     book.save(tmp)
     os.replace(tmp, path)

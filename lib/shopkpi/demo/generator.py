@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from shopkpi.demo import (
-    affiliate_export, ads_export, content_export, contracts_export, inventory, orders_export, shop_health, truth,
+    affiliate_export, ads_export, content_export, contracts_export, inventory, orders_export, settlement_export,
+    shop_health, truth,
 )
 from shopkpi.demo.ads import draw_delivery_and_orders, plan_ads, scale_budgets
 from shopkpi.demo.ads import expected_lines as ads_expected_lines
@@ -40,7 +41,7 @@ CHANNEL_SHARES = {"creator_video": 0.28, "live": 0.07, "ads": 0.04}
 ORGANIC_FLOOR = 0.15
 SMOOTH_DAYS = 29
 _STREAMS = ["catalog", "demand", "creators", "videos", "live", "ads", "spells", "orders", "finalise", "files",
-            "dirt", "video_export", "tagging", "comments", "snapshots", "health", "stock", "captions"]
+            "dirt", "video_export", "tagging", "comments", "snapshots", "health", "stock", "captions", "settlement"]
 
 
 @dataclass
@@ -195,6 +196,10 @@ def generate_demo_client(
 
     aff = affiliate_export.affiliate_lines(book, creators, vs.videos, ls.sessions, asof_final)
     counts.update(affiliate_export.write_affiliate_files(raw, aff, skus, asof_final, say))
+    settled = settlement_export.assign_statements(
+        settlement_export.settlement_lines(rng["settlement"], book, skus, aff, asof_final), asof_final)
+    c, payouts = settlement_export.write_statement_files(raw, settled, skus, asof_final, fixed_time, say)
+    counts.update(c)
     counts.update(ads_export.write_ads_files(raw, ad_set, start, n_hist, say))
     vrows = content_export.video_metrics(rng["video_export"], vs, ad_set, book, skus, asof_final)
     counts.update(content_export.write_video_files(raw, vrows, vs, creators, skus, say))
@@ -231,7 +236,9 @@ def generate_demo_client(
         order_files=order_files, channel_shares=CHANNEL_SHARES, organic_floor=ORGANIC_FLOOR, smooth_days=SMOOTH_DAYS,
         version=VERSION,
     )
-    truth.write(truth_dir / "truth.json", truth.assemble(inputs))
+    document = truth.assemble(inputs)
+    document["profit"] = settlement_export.profit_truth(settled, skus, payouts, asof_final)
+    truth.write(truth_dir / "truth.json", document)
     say("done")
     return summary
 

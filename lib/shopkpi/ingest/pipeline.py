@@ -198,7 +198,13 @@ def _empty(schema: pa.Schema) -> pa.Table:
 
 def _stored(store: Store, table: str, schema: pa.Schema) -> pa.Table:
     # Parquet stores second timestamps as milliseconds; cast back so tables concatenate.
-    return store.read(table).cast(schema) if store.has(table) else _empty(schema)
+    if not store.has(table):
+        return _empty(schema)
+    stored = store.read(table)
+    # A column a newer shopkpi reads (e.g. the settlement's SKU ID) is empty in rows stored before it.
+    for name in (n for n in schema.names if n not in stored.column_names):
+        stored = stored.append_column(name, pa.nulls(stored.num_rows, schema.field(name).type))
+    return stored.select(schema.names).cast(schema)
 
 
 # Files at least this large (bytes) are read in chunks of STREAM_CHUNK_ROWS records and staged as Parquet,

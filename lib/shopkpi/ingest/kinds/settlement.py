@@ -54,7 +54,7 @@ WITHDRAWAL_SHEET = re.compile(r"(?i)withdraw")
 _AMOUNT_HEADER = re.compile(r"(?i)amount|金额")
 SPEC = {
     "order_adjustment_id": "text", "transaction_type": "text", "related_order_id": "id",
-    "statement_id": "text", "payment_id": "text",
+    "statement_id": "text", "payment_id": "text", "sku_id": "id", "quantity": "count", "statement_date": "date",
     **dict.fromkeys(MONEY, "money"),
     "estimated_parcel_weight": "number",
 }
@@ -178,8 +178,8 @@ def _reconcile_header_block(block: dict[str, str], rows: pa.Table, quarantined: 
     return entries
 
 
-# A row is one order or adjustment in one settlement: the same order can settle again later
-# (a refund, a fee correction), and re-exporting a statement must not add its rows twice.
+# A row is one order (or one SKU of it, in the newer layout) or adjustment in one settlement: the same order can
+# settle again later (a refund, a fee correction), and re-exporting a statement must not add its rows twice.
 SETTLEMENT = register(Importer(kind=KIND, table="settlements",
-                               key=("order_adjustment_id", "transaction_type", "settled_at"),
+                               key=("order_adjustment_id", "transaction_type", "settled_at", "sku_id"),
                                schema=schema(), parse=parse_settlement))
