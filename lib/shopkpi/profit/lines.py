@@ -20,13 +20,11 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from shopkpi.creators.costs import has_table as _has
+from shopkpi.creators.costs import landed_costs
 from shopkpi.profit.fees import STEPS, TOTAL, estimated_fees_sql, fee_lines
 
 STEP_NAMES = list(STEPS) + ["other"]
-
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
@@ -123,12 +121,13 @@ def build_lines(con: duckdb.DuckDBPyConnection, where: str, fee_table: pd.DataFr
     settled = f"LEFT JOIN ({settled_sql(con)}) s USING (line_key)" if _has(con, "settlements") else ""
     s_cols = "s.* EXCLUDE (line_key)" if settled else \
         ", ".join(f"NULL::DOUBLE AS s_{step}" for step in STEP_NAMES) + ", NULL::DOUBLE AS s_total, NULL::DATE AS settled_date, 0 AS statement_rows"
-    cost = """LEFT JOIN (
-            SELECT sku_id, currency, avg(CAST(landed_cost AS DOUBLE)) AS landed_cost, max(as_of) AS cost_as_of
-            FROM (SELECT * FROM inventory_plan WHERE sku_id IS NOT NULL AND landed_cost IS NOT NULL
-                  QUALIFY as_of = max(as_of) OVER (PARTITION BY sku_id, currency))
-            GROUP BY ALL) c USING (sku_id, currency)""" if _has(con, "inventory_plan") else ""
-    cost_cols = "c.landed_cost, c.cost_as_of" if cost else "NULL::DOUBLE AS landed_cost, NULL::DATE AS cost_as_of"
+    cost = ""
+    if _has(con, "inventory_plan"):
+        con.register("landed_df", landed_costs(con))  # the one landed-cost rule (newest stock plan per SKU ID and currency)
+        con.execute("CREATE OR REPLACE TEMP TABLE landed AS SELECT * FROM landed_df")
+        con.unregister("landed_df")
+        cost = "LEFT JOIN landed c USING (sku_id, currency)"
+    cost_cols = "c.landed_cost" if cost else "NULL::DOUBLE AS landed_cost"
     df = con.execute(f"""
         WITH f AS (SELECT line_key, {pivot}, {rate} FROM est_fee GROUP BY line_key)
         SELECT b.*, f.* EXCLUDE (line_key), {'coalesce(a.e_affiliate, 0)' if has_aff else '0'} AS e_affiliate, {s_cols}, {cost_cols}

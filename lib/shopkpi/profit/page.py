@@ -45,7 +45,8 @@ def profit_page_html(client: str, period: str, market: str = "") -> str:
             f'<div class="value">{_share(total["margin"], 1) or "—"}</div></div></div>')
     return STYLE + f"""
 <div class="skp" data-page="profit" data-period="{esc(p['period'])}">
-<h2>{esc(t('profit_title', lang))}</h2>{card}
+<h2>{esc(t('profit_title', lang))}</h2>
+<p>{esc(t('period', lang))}: {esc(p['period'])} ({esc(str(p['window_start']))} – {esc(str(p['window_end']))}) · {esc(t('reporting_currency', lang))}: {esc(cur)}</p>{card}
 <ul>{lines}</ul>
 <h3>{esc(t('pnl_waterfall', lang))}</h3>{_figure(folder / FIGURE, t('pnl_waterfall', lang))}
 <h3>{esc(t('pnl_by_market', lang))}</h3><div class="scroll"><table><tr>{head}</tr>{rows}</table></div>

@@ -20,6 +20,7 @@ from shopkpi.money import money
 from shopkpi.periods import Window, same_days
 from shopkpi.profit import fees as fee_data
 from shopkpi.profit.lines import STEP_NAMES, _has, build_lines, window_where
+from shopkpi.report import _change as change
 
 ARTIFACT = "profit.json"
 OVERDUE_DAYS = 21  # delivered this long ago and in no statement: Seller Center settles within 3-15 days [reference §1.6]
@@ -284,10 +285,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out.to_dict(orient="records")
 
 
-def change(now: float | None, before: float | None) -> float | None:
-    return (now - before) / abs(before) if now is not None and before else None
-
-
 def to_artifact(result: ProfitResult, ctx) -> dict:
     total, before = result.total(), result.total(result.previous_by_market) if len(result.previous_by_market) else None
     sku = result.sku_pnl
@@ -417,13 +414,14 @@ def write_outputs(result: ProfitResult, ctx) -> dict:
               "ads": pd.DataFrame(payload["ads"]), "fee_rates": pd.DataFrame(payload["fee_rates"]),
               "order_lines": _line_export(result.lines)}
     files["xlsx"] = spreadsheet.write_workbook(sheets, ctx.outputs_dir / f"profit_{ctx.client}_{ctx.period.name}.xlsx", freeze="A2")
+    files["payload"] = payload
     return files
 
 
 def _line_export(lines: pd.DataFrame) -> pd.DataFrame:
     """Every P&L line with its source (settled statement or estimate), for tracing a figure to its rows."""
     keep = ["order_id", "sku_id", "seller_sku", "market", "currency", "paid_local_date", "basis", "settled_date",
-            *STEP_NAMES, "cogs", "contribution_before_ads", "landed_cost", "cost_as_of", "quantity", "return_quantity"]
+            *STEP_NAMES, "cogs", "contribution_before_ads", "landed_cost", "quantity", "return_quantity"]
     return lines[[c for c in keep if c in lines.columns]].sort_values(["market", "paid_local_date", "order_id"])
 
 
