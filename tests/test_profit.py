@@ -96,6 +96,33 @@ def test_payouts_balance_overdue_and_fee_checks_find_the_plants(demo_store):
     assert hit["month"] >= dev["from"][:7] and hit["charged_rate"] > hit["table_rate"]
 
 
+def test_creator_fixed_fees_are_in_the_contribution_as_planted(demo_store):
+    """Over the whole demo the P&L charges each market the planted fixed fees (fee x contract videos posted)."""
+    from shopkpi.clean import connect_clean
+    from shopkpi.periods import Period, Window
+    from shopkpi.profit import report
+
+    truth = _truth()
+    planted = pd.DataFrame(truth["creators"]["list"]).groupby("market")["fixed_fees"].sum()
+    assert planted.gt(0).all()
+    con = connect_clean("demo")
+    first, last = con.execute("SELECT min(created_local_date), max(created_local_date) FROM clean_lines").fetchone()
+    everything = Period(start=first - dt.timedelta(days=400), end=last, kind="quarter", name="all")
+    fees = report.creator_fees(con, Window(period=everything, end=last))
+    for market, amount in planted.items():
+        assert fees[market] == pytest.approx(amount, abs=0.01), market
+    # In a week, the market's fixed fees are spread over its SKUs and nothing is lost or doubled.
+    from shopkpi.params import resolve_run
+
+    week = parse_period(dt.date.fromisoformat(truth["profit"]["statement_weeks"][-1]).strftime("%G-W%V"))
+    result = report.run(resolve_run("demo", week.name, ""))
+    week_fees = report.creator_fees(connect_clean("demo"), result.window)
+    for r in result.by_market.itertuples():
+        assert -r.creator_fees == pytest.approx(week_fees.get(r.market, 0.0), abs=0.005)
+        on_skus = result.sku_pnl.loc[result.sku_pnl["market"] == r.market, "creator_fees"].sum()
+        assert on_skus == pytest.approx(r.creator_fees, abs=0.005)
+
+
 def _numbers(text: str) -> set[str]:
     return set(re.findall(r"[A-Z]{3} [−-]?[0-9][0-9,]*\.[0-9]{2}", text))
 

@@ -315,10 +315,16 @@ def quarantine_reason(reason: str, lang: str) -> str:
     return t("untranslated_reason", lang, reason=reason) + more
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and value == value  # NaN (a pandas null) is not a number
+
+
 def _reconciliation_lines(lang: str, clean: dict) -> list[str]:
     """Export totals against ours (largest difference first) and the Data Compass product list against our orders."""
     lines = []
-    checked = clean.get("reconciliation") or []
+    # Side totals (an income statement's Reserve and Withdrawal sheets) have nothing of ours to agree
+    # with; the profit section reconciles them against the payout.
+    checked = [r for r in clean.get("reconciliation") or [] if _is_number(r.get("our_total"))]
     if checked:
         agree = [r for r in checked if r["explanation"] == "agrees"]
         if len(agree) == len(checked):

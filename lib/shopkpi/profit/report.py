@@ -27,9 +27,10 @@ OVERDUE_DAYS = 21  # delivered this long ago and in no statement: Seller Center 
 FEE_CHECK_DAYS = 28
 # Steps of the waterfall after net sales, in order (samples and other ads are costs outside the order lines).
 WATERFALL = ["shipping", "platform_fees", "affiliate_commission", "gmv_max_fees", "adjustments", "other", "cogs",
-             "samples", "ads_allocated"]
+             "samples", "creator_fees", "ads_allocated"]
 ATTRIBUTION = {"Ads Manager": "ads_attribution_ads_manager", "GMV Max": "ads_attribution_gmv_max"}
-SUMS = STEP_NAMES + ["cogs", "samples", "ads_allocated", "contribution"]
+ALLOCATED = ["creator_fees", "ads_allocated"]  # market costs spread over its SKUs by revenue share
+SUMS = STEP_NAMES + ["cogs", "samples", *ALLOCATED, "contribution"]
 
 
 @dataclass
@@ -85,8 +86,19 @@ def ad_spend(con: duckdb.DuckDBPyConnection, window: Window, settled_gmv_max_mar
     return df[~charged]
 
 
+def creator_fees(con: duckdb.DuckDBPyConnection, window: Window) -> pd.Series:
+    """Contracted creators' fixed fees for the videos they posted in the window, per market (local currency).
+
+    The same count as the creators notebook's cost (creators.costs.fixed_fees): the first `videos_promised`
+    contract videos are paid."""
+    from shopkpi.creators.costs import fixed_fees
+
+    fees, found = fixed_fees(con, window)
+    return fees.groupby("market")["fixed_fees"].sum() if found and len(fees) else pd.Series(dtype=float)
+
+
 def market_pnl(con, lines: pd.DataFrame, window: Window, gmv: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per market, per SKU x market) P&L of the window's lines, other ads allocated by revenue share."""
+    """(per market, per SKU x market) P&L of the window's lines; other ads and creator fixed fees allocated by revenue share."""
     lines = lines.copy()
     lines["rate"] = _with_fx(con, lines)
     orders = lines[lines["basis"] != "sample"]
@@ -101,9 +113,10 @@ def market_pnl(con, lines: pd.DataFrame, window: Window, gmv: pd.DataFrame) -> t
     sku["cost_missing_lines"] = orders.groupby(key, dropna=False)["cost_missing"].sum()
     sku = sku.reset_index()
     market_revenue = sku.groupby("market")["revenue"].transform("sum")
-    sku["ads_allocated"] = -sku["market"].map(spend).fillna(0.0) * (sku["revenue"] / market_revenue.where(market_revenue != 0))
-    sku["ads_allocated"] = sku["ads_allocated"].fillna(0.0)
-    sku["contribution"] = sku[STEP_NAMES + ["cogs", "samples", "ads_allocated"]].sum(axis=1)
+    share = sku["revenue"] / market_revenue.where(market_revenue != 0)
+    for column, cost in (("ads_allocated", spend), ("creator_fees", creator_fees(con, window))):
+        sku[column] = (-sku["market"].map(cost).fillna(0.0) * share).fillna(0.0)
+    sku["contribution"] = sku[STEP_NAMES + ["cogs", "samples", *ALLOCATED]].sum(axis=1)
     sku["margin"] = sku["contribution"] / sku["revenue"].where(sku["revenue"] != 0)
     # Reporting currency: each line at its day's rate; ads and allocation at the window's mean line rate.
     rate = orders.groupby("market").apply(lambda d: (d["rate"] * d["revenue"].abs()).sum() / d["revenue"].abs().sum()
@@ -119,7 +132,7 @@ def market_pnl(con, lines: pd.DataFrame, window: Window, gmv: pd.DataFrame) -> t
             by[f"{c}_rep"] = by["market"].map(exact).fillna(0.0)
         else:
             by[f"{c}_rep"] = by[c] * by["market"].map(rate).fillna(0.0)
-    by["contribution_rep"] = by[[f"{c}_rep" for c in STEP_NAMES + ["cogs", "samples", "ads_allocated"]]].sum(axis=1)
+    by["contribution_rep"] = by[[f"{c}_rep" for c in STEP_NAMES + ["cogs", "samples", *ALLOCATED]]].sum(axis=1)
     gmv_rep = gmv.set_index("market")["gmv_net"]
     by["gmv_net_rep"] = by["market"].map(gmv_rep).fillna(0.0)
     by["margin"] = by["contribution"] / by["revenue"].where(by["revenue"] != 0)
@@ -303,8 +316,9 @@ def to_artifact(result: ProfitResult, ctx) -> dict:
         "payouts": _records(result.payouts), "overdue_unsettled": _records(result.overdue),
         "overdue_days": OVERDUE_DAYS, "ads": _records(result.ads), "fee_rates": result.fee_rates,
         "rules": {"ads_allocation": "other ad spend is allocated to a market's SKUs by revenue share",
-                  "cogs": "landed cost of the newest stock plan x units kept (sold - returned)",
-                  "left_out": "creator fixed fees (contracts) are not in the contribution yet"},
+                  "creator_fees": "contracted creators' fixed fees for videos posted in the window (the creators "
+                                  "notebook's count), allocated to a market's SKUs by revenue share",
+                  "cogs": "landed cost of the newest stock plan x units kept (sold - returned)"},
     }
 
 
