@@ -110,8 +110,10 @@ def cmd_batch(args) -> int:
     if not clients:
         raise ShopkpiError("name clients with --clients a,b,c or use --all")
     where = args.scheduler or f"a local cluster of {args.workers or __import__('os').cpu_count()} workers"
-    _say(f"batch: {len(clients)} client(s) on {where}")
     started = time.perf_counter()
+    if args.sync:
+        _sync_before_batch(clients)
+    _say(f"batch: {len(clients)} client(s) on {where}")
     runs = batch.run_batch(clients, args.period or "", args.language or "", workers=args.workers,
                            scheduler=args.scheduler, force=args.force, timeout=args.timeout, progress=_say)
     _say("\n" + batch.summary_table(runs))
@@ -119,6 +121,81 @@ def cmd_batch(args) -> int:
     failed = [r for r in runs if r.status == "failed"]
     _say(f"\n{len(runs) - len(failed)} ok or skipped, {len(failed)} failed in {time.perf_counter() - started:.1f}s; log: {log}")
     return 1 if failed else 0
+
+
+def _app_credentials() -> tuple[str, str]:
+    import os
+
+    key, secret = os.environ.get("TIKTOK_SHOP_APP_KEY", ""), os.environ.get("TIKTOK_SHOP_APP_SECRET", "")
+    if not key or not secret:
+        raise ShopkpiError("set TIKTOK_SHOP_APP_KEY and TIKTOK_SHOP_APP_SECRET (the app's credentials from Partner Center) "
+                           "in the environment; they are never read from or written to params/ or data/")
+    return key, secret
+
+
+def _api_client(client: str):
+    from shopkpi.api.client import PartnerClient
+    from shopkpi.params import load_client_params
+
+    params = load_client_params(client)
+    if params.api is None:
+        raise ShopkpiError(f"client {client}: params/{client}.yaml has no `api:` section (shops with market and shop_cipher)")
+    key, secret = _app_credentials()
+    return params, PartnerClient(client, params.api, key, secret)
+
+
+def cmd_connect(args) -> int:
+    params, api = _api_client(args.client)
+    if not args.code:
+        _say("1. Send the seller this authorisation link (they sign in and approve):")
+        _say("   " + api.authorize_url(args.service_id or "<service_id from Partner Center>", state=args.client, us=args.us))
+        _say("2. Then run: shopkpi connect --client %s --code <the auth_code TikTok redirects with>" % args.client)
+        return 0
+    tokens = api.exchange_code(args.code)
+    _say(f"connected {args.client} ({tokens.seller_name or 'seller'}); tokens stored encrypted in "
+         f"{paths.api_tokens_file(args.client).relative_to(paths.workspace_root())}")
+    return 0
+
+
+def cmd_sync(args) -> int:
+    from shopkpi.api.sync import sync
+
+    params, api = _api_client(args.client)
+    started = time.perf_counter()
+    try:
+        report = sync(params, api, since=args.since, progress=lambda m: _say(f"  {m}"))
+    finally:
+        api.close()
+    for line in report.summary_lines() + (report.ingest.summary_lines() if report.ingest else []):
+        _say(line)
+    _say(f"synced in {time.perf_counter() - started:.1f}s with {api.requests:,} requests "
+         f"(retries: {', '.join(f'{k} {v}' for k, v in sorted(api.retries.items())) or 'none'})")
+    return 1 if report.ingest and report.ingest.failed else 0
+
+
+def cmd_webhooks(args) -> int:
+    from shopkpi.api.webhooks import serve
+
+    paths.check_client_name(args.client)
+    key, secret = _app_credentials()
+    serve(args.client, key, secret, args.host, args.port)
+    return 0
+
+
+def _sync_before_batch(clients: list[str]) -> None:
+    """Sync each client that has an `api:` section; a failed sync is reported and its client runs on what it has."""
+    from shopkpi.api.sync import sync
+    from shopkpi.params import load_client_params
+
+    for client in clients:
+        if load_client_params(client).api is None:
+            continue
+        try:
+            params, api = _api_client(client)
+            report = sync(params, api)
+            _say(f"sync {client}: " + report.summary_lines()[0])
+        except ShopkpiError as exc:
+            _say(f"sync {client} failed, its run uses the store as it is: {exc}")
 
 
 def cmd_bench(args) -> int:
@@ -184,8 +261,27 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     batch.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true", help="re-run clients whose inputs, params and code are unchanged")
+    batch.add_argument("--sync", action="store_true", help="sync clients with an `api:` section from the Open API first")
     batch.add_argument("--timeout", type=int, default=900, help="seconds a notebook cell may run (default 900)")
     batch.set_defaults(func=cmd_batch)
+
+    connect = sub.add_parser("connect", help="authorise the TikTok Shop Open API for a client (link, then code exchange)")
+    connect.add_argument("--client", required=True)
+    connect.add_argument("--code", help="the auth_code from the redirect after the seller approved")
+    connect.add_argument("--service-id", help="the app's service_id (Partner Center), for the authorisation link")
+    connect.add_argument("--us", action="store_true", help="a US shop (its own authorisation host)")
+    connect.set_defaults(func=cmd_connect)
+    sync_cmd = sub.add_parser("sync", help="pull orders and returns from the Open API since the last sync, then ingest them")
+    sync_cmd.add_argument("--client", required=True)
+    sync_cmd.add_argument("--since", type=dt.date.fromisoformat, help="re-read from this UTC date (default: where the last sync stopped)")
+    sync_cmd.set_defaults(func=cmd_sync)
+    hooks = sub.add_parser("webhooks", help="receive TikTok Shop webhooks: verify, de-duplicate, queue orders for the next sync")
+    hooks_sub = hooks.add_subparsers(dest="action", required=True)
+    hooks_serve = hooks_sub.add_parser("serve", help="listen for webhooks")
+    hooks_serve.add_argument("--client", required=True)
+    hooks_serve.add_argument("--host", default="127.0.0.1", help="put a TLS proxy in front for TikTok to reach it")
+    hooks_serve.add_argument("--port", type=int, default=8787)
+    hooks_serve.set_defaults(func=cmd_webhooks)
 
     bench = sub.add_parser("bench", help="benchmarks, each side by side with a reference in the same run")
     bench.add_argument("what", choices=["ingest", "forecast", "restock", "batch", "dashboard"],

@@ -89,6 +89,25 @@ class ReportOptions(_Strict):
     account_lead: str | None = Field(default=None, description="who owns company-wide alerts in the review (a name or role)")
 
 
+class ApiShop(_Strict):
+    market: str = Field(pattern=r"^[A-Z]{2}$", description="the market (one of `markets`) this authorised shop sells in")
+    shop_cipher: str = Field(min_length=1, description="the shop's cipher from Get Authorized Shops (not a secret)")
+    shop_id: str = Field(default="", description="the shop's id, which webhooks name (Get Authorized Shops)")
+
+
+class ApiOptions(_Strict):
+    """TikTok Shop Open API access. The app key and secret come from the environment, never from this file."""
+
+    shops: list[ApiShop] = Field(default_factory=list)
+    api_url: str = "https://open-api.tiktokglobalshop.com"
+    auth_url: str = "https://auth.tiktok-shops.com"
+    # Not published; one agency reports 50 requests/s and 10,000 requests a day per brand [unconfirmed].
+    requests_per_second: float = Field(default=10.0, gt=0)
+    daily_requests: int = Field(default=10_000, ge=1)
+    page_size: int = Field(default=50, ge=1, le=100)
+    max_retries: int = Field(default=6, ge=0, le=20)
+
+
 class ClientParams(_Strict):
     client: str
     display_name: str
@@ -102,6 +121,7 @@ class ClientParams(_Strict):
     restock: RestockOptions = RestockOptions()
     targets_file: str | None = Field(default=None, description="a YAML of targets beside this file (params/...), merged into `targets`")
     fx_file: str | None = Field(default=None, description="a CSV of rates beside this file (currency,from,rate), added to `fx`")
+    api: ApiOptions | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "ClientParams":

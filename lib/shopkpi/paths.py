@@ -86,6 +86,21 @@ def salt_file(client: str) -> Path:
     return client_data_dir(client) / "secrets" / "buyer_hash_salt"
 
 
+def api_tokens_file(client: str) -> Path:
+    """The client's Open API tokens, encrypted (api.tokens); under data/, outside git."""
+    return client_data_dir(client) / "secrets" / "api_tokens.enc"
+
+
+def api_state_dir(client: str) -> Path:
+    """Sync cursors, the request budget and the webhook queue (no PII, no secrets)."""
+    return client_data_dir(client) / "api"
+
+
+def api_landing_dir(client: str) -> Path:
+    """Where a sync lands API records as export-shaped files, so `shopkpi ingest` rebuilds the store from them too."""
+    return raw_dir(client) / "api"
+
+
 def client_outputs_dir(client: str) -> Path:
     return workspace_root() / "outputs" / check_client_name(client)
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from shopkpi.demo import (
-    affiliate_export, ads_export, content_export, contracts_export, inventory, orders_export, settlement_export,
+    affiliate_export, ads_export, api_truth, content_export, contracts_export, inventory, orders_export, settlement_export,
     shop_health, truth,
 )
 from shopkpi.demo.ads import draw_delivery_and_orders, plan_ads, scale_budgets
@@ -193,12 +193,14 @@ def generate_demo_client(
     counts.update(c)
     order_lines_written = sum(c.values())
     status_changes = orders_export.status_changes(snapshots, book)
+    api_truth.write(truth_dir, book, skus, asof_final)
 
     aff = affiliate_export.affiliate_lines(book, creators, vs.videos, ls.sessions, asof_final)
     counts.update(affiliate_export.write_affiliate_files(raw, aff, skus, asof_final, say))
     settled = settlement_export.assign_statements(
         settlement_export.settlement_lines(rng["settlement"], book, skus, aff, asof_final), asof_final)
     c, payouts = settlement_export.write_statement_files(raw, settled, skus, asof_final, fixed_time, say)
+    api_truth.write_statements(truth_dir, settled, skus, payouts)
     counts.update(c)
     counts.update(ads_export.write_ads_files(raw, ad_set, start, n_hist, say))
     vrows = content_export.video_metrics(rng["video_export"], vs, ad_set, book, skus, asof_final)

@@ -1,0 +1,1 @@
+"""TikTok Shop Open API: signed client, encrypted tokens, incremental sync into the store, webhook receiver."""
