@@ -198,6 +198,19 @@ def _sync_before_batch(clients: list[str]) -> None:
             _say(f"sync {client} failed, its run uses the store as it is: {exc}")
 
 
+def cmd_notify(args) -> int:
+    from shopkpi.dashboard import available_periods, default_period
+    from shopkpi.notify import push
+
+    period = args.period or default_period(args.client, available_periods(args.client, "kpis.json"))
+    if not period:
+        raise ShopkpiError(f"client {args.client}: no finished run to send; run `shopkpi run --client {args.client}` first")
+    results = push(args.client, period, progress=_say)
+    if not results:
+        _say(f"client {args.client}: params has no notify.channels; nothing sent")
+    return 0 if all(r["status"] == "sent" for r in results) else 1
+
+
 def cmd_bench(args) -> int:
     from shopkpi import bench
 
@@ -282,6 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     hooks_serve.add_argument("--host", default="127.0.0.1", help="put a TLS proxy in front for TikTok to reach it")
     hooks_serve.add_argument("--port", type=int, default=8787)
     hooks_serve.set_defaults(func=cmd_webhooks)
+
+    notify = sub.add_parser("notify", help="send a period's review (summary, top alerts, PDF) to the client's notify channels")
+    notify.add_argument("--client", required=True)
+    notify.add_argument("--period", help="a period with a finished run (default: the latest)")
+    notify.set_defaults(func=cmd_notify)
 
     bench = sub.add_parser("bench", help="benchmarks, each side by side with a reference in the same run")
     bench.add_argument("what", choices=["ingest", "forecast", "restock", "batch", "dashboard"],

@@ -108,6 +108,22 @@ class ApiOptions(_Strict):
     max_retries: int = Field(default=6, ge=0, le=20)
 
 
+class NotifyChannel(_Strict):
+    name: str = Field(min_length=1, description="what the channel is, for logs (e.g. boss-lark, team-email)")
+    url: str = Field(min_length=4, description="an Apprise URL (lark://, wecombot://, dingtalk://, slack://, mailto://, json://...); "
+                                             "write secrets as ${ENV_NAME}")
+    language: Language | None = Field(default=None, description="message and PDF language (default: the client's)")
+    attach_pdf: bool = True
+    max_alerts: int = Field(default=5, ge=0, le=20)
+
+
+class NotifyOptions(_Strict):
+    """Where the review goes after a run (shopkpi.notify); a failed channel is retried and never fails the run."""
+
+    channels: list[NotifyChannel] = Field(default_factory=list)
+    retries: int = Field(default=3, ge=0, le=10)
+
+
 class ClientParams(_Strict):
     client: str
     display_name: str
@@ -122,6 +138,7 @@ class ClientParams(_Strict):
     targets_file: str | None = Field(default=None, description="a YAML of targets beside this file (params/...), merged into `targets`")
     fx_file: str | None = Field(default=None, description="a CSV of rates beside this file (currency,from,rate), added to `fx`")
     api: ApiOptions | None = None
+    notify: NotifyOptions | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "ClientParams":

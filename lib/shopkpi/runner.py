@@ -236,4 +236,8 @@ def run_pipeline(client: str, period: str = "", language: str = "", notebooks: l
         for other in ctx.params.report.also_in:
             if other != ctx.language:
                 results.append(_run_one(REVIEW, {**parameters, "language": other}, out_dir, f".{other}", timeout, progress))
+        if ctx.params.notify and any(r.notebook == REVIEW and r.status == "ok" for r in results):
+            from shopkpi.notify import push
+
+            push(ctx.client, ctx.period.name, progress=progress)  # records each channel's outcome; never raises
     return ctx.period.name, results

@@ -21,7 +21,9 @@ def write_outputs(result: RestockResult, ctx) -> dict:
     table = export.suggestion_table(result.plan, lang)
     name = f"purchase_suggestion_{ctx.client}_{result.origin.isoformat()}"
     csv = spreadsheet.write_csv(table, ctx.outputs_dir / f"{name}.csv")
-    xlsx = spreadsheet.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx", sheet="purchase", freeze="C2")
+    # Units add up across markets; money is in each market's currency, so it gets no total.
+    units = [t(f"restock_col_{c}", lang) for c in ("order_qty", "units_short_before_replenishment")]
+    xlsx = spreadsheet.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx", sheet="purchase", freeze="C2", totals=units)
     import matplotlib.pyplot as plt
 
     figs = {"projection": figures.projection_figure(result.plan, result.projections, lang),
