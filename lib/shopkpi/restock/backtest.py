@@ -134,6 +134,13 @@ class Backtest:
             })
         return pd.DataFrame(out)
 
+    def by_origin(self, models: list[str] | None = None) -> pd.DataFrame:
+        """Lead-time-total WAPE per origin (rows) and model (columns)."""
+        r = self.rows[self.rows["total_ok"]]
+        r = r if models is None else r[r["model"].isin(models)]
+        grouped = r.assign(err=(r["actual_total"] - r["forecast_total"]).abs()).groupby(["origin", "model"])
+        return (grouped["err"].sum() / grouped["actual_total"].sum()).unstack("model")
+
     def per_series(self, model: str = "selected") -> pd.DataFrame:
         """Per series over the origins: WAPE, MASE and bias, daily and on the lead-time total."""
         g = self.rows[self.rows["model"] == model]
@@ -157,6 +164,25 @@ class Backtest:
         return out.drop(columns=["scaled_daily", "days_scaled"]).replace([np.inf, -np.inf], np.nan)
 
 
+def gain_interval(rows: pd.DataFrame, model: str = "selected", reference: str = "seasonal_naive", n: int = 1000,
+                  seed: int = 0, level: float = 0.95) -> dict:
+    """WAPE gain of `model` over `reference` on lead-time totals (1 - WAPE ratio), with a bootstrap interval
+    over series: series are resampled with all their origins, since one SKU's errors are correlated."""
+    ok = rows[rows["total_ok"] & rows["model"].isin([model, reference])]
+    ok = ok.assign(err=(ok["actual_total"] - ok["forecast_total"]).abs())
+    per = ok.pivot_table(index="series", columns="model", values=["err", "actual_total"], aggfunc="sum").dropna()
+    if per.empty:
+        return {"gain": float("nan"), "low": float("nan"), "high": float("nan"), "series": 0}
+    err_m, err_r = per[("err", model)].to_numpy(), per[("err", reference)].to_numpy()
+    point = 1 - err_m.sum() / err_r.sum()
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(per), size=(n, len(per)))
+    gains = 1 - err_m[draws].sum(axis=1) / np.maximum(err_r[draws].sum(axis=1), 1e-12)
+    tail = (1 - level) / 2
+    return {"gain": float(point), "low": float(np.quantile(gains, tail)), "high": float(np.quantile(gains, 1 - tail)),
+            "series": int(len(per))}
+
+
 def mase_from_sums(abs_err_sum, days, scale) -> float:
     abs_err_sum, days, scale = (np.asarray(v, float) for v in (abs_err_sum, days, scale))
     ok = (scale > 0) & (days > 0)
@@ -170,21 +196,24 @@ def backtest_origins(panel: Panel, max_horizon: int, n: int, spacing: int) -> li
 
 
 def run_backtest(panel: Panel, calendar: pd.DataFrame, horizon: np.ndarray, options, models: list[str] = MODELS,
-                 local_rows: np.ndarray | None = None) -> Backtest:
+                 local_rows: np.ndarray | None = None, fit_horizon: int | None = None) -> Backtest:
     """Backtest every model at several origins; `horizon` is each series' lead time + review period in days.
 
-    The local (per-series) models run only on `local_rows` when given; a model is scored only on the series it
-    forecast, and can be chosen only for them."""
+    Models are fitted for `fit_horizon` days ahead (default: the scored horizon), which run_restock sets to the
+    horizon of its own final fit, so the backtest scores the forecast the plan uses; only the first
+    `horizon` days are scored. The local (per-series) models run only on `local_rows` when given; a model is
+    scored only on the series it forecast, and can be chosen only for them."""
     horizon = np.asarray(horizon, int)
     H = int(horizon.max())
+    fit_h = max(H, int(fit_horizon or H))
     origins = backtest_origins(panel, H, options.backtest_origins, options.backtest_spacing_days)
     if len(origins) < 2:
         raise NoDataError(f"history too short for a backtest: need {MIN_TRAINING_DAYS + H + options.backtest_spacing_days} days")
     records = []
     for o in origins:
         known = panel.truncated(o)
-        ctx = Context(known, fit_events(known, calendar), H)
-        forecasts = forecast_all(ctx, models, local_rows)
+        ctx = Context(known, fit_events(known, calendar), fit_h)
+        forecasts = {m: f[:, :H] for m, f in forecast_all(ctx, models, local_rows).items()}
         actual = panel.y[:, o + 1:o + 1 + H]
         in_window = np.arange(H)[None, :] < horizon[:, None]
         observed = ~np.isnan(actual) & in_window

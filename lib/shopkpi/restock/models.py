@@ -19,7 +19,17 @@ from shopkpi.restock.demand import Panel, local_level
 from shopkpi.restock.events import EventModel
 
 BASELINES = ["seasonal_naive", "moving_average"]
-MODELS = BASELINES + ["ets", "croston", "sba", "tsb", "gbm"]
+# The median of a few different models: robust where any one of them goes wrong (VN1 2024: a median of simple
+# models came within 7% of the winner).
+ENSEMBLE = ["seasonal_naive", "moving_average", "tsb", "gbm"]
+MODELS = BASELINES + ["ets", "croston", "sba", "tsb", "gbm", "median"]
+# Guards on every model's forecast (backtest and final alike): a horizon total above CAP_MULTIPLE times the
+# series' recent daily level (the highest of its 28-, 91- and 182-day means) times the calendar is scaled
+# down to it and flagged; an established series with no sale on any observed day of the last DEAD_DAYS
+# (at least DEAD_MIN_OBSERVED of them observed) forecasts zero.
+CAP_MULTIPLE = 4.0
+DEAD_DAYS = 91
+DEAD_MIN_OBSERVED = 56
 MA_WINDOW = 28
 ETS_HISTORY_DAYS = 365
 INTERMITTENT_ALPHA = 0.1
@@ -331,11 +341,46 @@ def gbm(ctx: Context) -> np.ndarray:
 LOCAL_MODELS = ["ets"]  # fitted one series at a time: slow, so run on chosen rows or a sample
 
 
+def recent_level(y: np.ndarray) -> np.ndarray:
+    """Per series: the highest of its mean daily units over the observed days of the last 28, 91 and 182 days."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window with no observed day
+        means = np.stack([np.nanmean(y[:, -w:], axis=1) for w in (28, 91, 182)])
+    return np.nan_to_num(np.nanmax(np.where(np.isnan(means), -np.inf, means), axis=0), neginf=0.0)
+
+
+def guard(ctx: Context, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(guarded forecast, capped, dead) per series; new series (too little history) are left as they are."""
+    y = ctx.panel.y
+    n, T = y.shape
+    start = ctx.panel.meta["start_idx"].to_numpy() if len(ctx.panel.meta) else np.zeros(0, int)
+    established = (T - start) >= ctx.panel.min_history_days
+    recent = y[:, -DEAD_DAYS:]
+    observed = (~np.isnan(recent)).sum(axis=1)
+    dead = established & (observed >= DEAD_MIN_OBSERVED) & (np.nansum(recent, axis=1) == 0)
+    calendar = np.maximum(ctx.mult_future, 1.0) * (ctx.week_future > 0)
+    # At least one unit per four weeks counts as a level, so a slow series is not capped to nothing.
+    cap = CAP_MULTIPLE * np.maximum(recent_level(y), 1 / 28)[:, None] * calendar
+    total, cap_total = np.nansum(forecast, axis=1), cap.sum(axis=1)
+    capped = established & ~dead & (total > cap_total)
+    scale = np.where(capped, cap_total / np.where(total > 0, total, 1), 1.0)
+    out = np.where(dead[:, None], np.where(np.isnan(forecast), np.nan, 0.0), forecast * scale[:, None])
+    return out, capped, dead
+
+
 def forecast_all(ctx: Context, models: list[str] = MODELS, local_rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Every requested model's daily forecast [series, horizon]; the local models only on `local_rows`
-    (all series when None), NaN elsewhere."""
+    """Every requested model's guarded daily forecast [series, horizon]; the local models only on `local_rows`
+    (all series when None), NaN elsewhere. `ctx.flags[model]` = (capped, dead) per series."""
     run = {"seasonal_naive": seasonal_naive, "moving_average": moving_average, "gbm": gbm,
            "ets": lambda c: ets(c, local_rows),
            "croston": lambda c: croston_family(c, "croston"), "sba": lambda c: croston_family(c, "sba"),
            "tsb": lambda c: croston_family(c, "tsb")}
-    return {name: run[name](ctx) for name in models}
+    out, ctx.flags = {}, {}
+    wanted = list(dict.fromkeys([m for m in ENSEMBLE if "median" in models] + [m for m in models if m != "median"]))
+    for name in wanted:
+        out[name], *flags = guard(ctx, run[name](ctx))
+        ctx.flags[name] = tuple(flags)
+    if "median" in models:
+        out["median"], *flags = guard(ctx, np.median(np.stack([out[m] for m in ENSEMBLE]), axis=0))
+        ctx.flags["median"] = tuple(flags)
+    return {name: out[name] for name in models}

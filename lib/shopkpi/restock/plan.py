@@ -159,6 +159,8 @@ def build_plan(stock: pd.DataFrame, series: pd.DataFrame, daily: np.ndarray, ori
             "warehouse": r.warehouse, "market": r.market, "currency": currency, "stock_as_of": r.as_of,
             "abc": sku_class[0], "xyz": sku_class[1], "sku_class": sku_class, "service_level": level,
             "model": meta["model"] if meta is not None else "none", "is_new": bool(meta["is_new"]) if meta is not None else True,
+            "forecast_capped": bool(meta.get("forecast_capped", False)) if meta is not None else False,
+            "forecast_dead": bool(meta.get("forecast_dead", False)) if meta is not None else False,
             "on_hand": on_hand, "inbound_qty": inbound, "inbound_eta": eta, "lead_time_days": lead, "lead_time_std_days": lead_sd,
             "review_period_days": R, "forecast_daily": mean_rate, "demand_lead_time": demand_l, "demand_protection": demand_lr,
             "sigma_protection": math.sqrt(max(var_lr, 0.0)), "safety_stock": order_up_to - demand_lr,

@@ -39,13 +39,16 @@ def write_outputs(result: RestockResult, ctx) -> dict:
 
 def _shown_models(result) -> list[str]:
     present = set(result.backtest.rows["model"])
-    return [m for m in ["seasonal_naive", "moving_average", "ets", "croston", "sba", "tsb", "gbm", "selected"] if m in present]
+    return [m for m in ["seasonal_naive", "moving_average", "ets", "croston", "sba", "tsb", "gbm", "median", "selected"]
+            if m in present]
 
 
 def summary_lines(result: RestockResult, ctx) -> list[str]:
     lang, plan = ctx.language, result.plan
+    from shopkpi.restock.backtest import gain_interval
+
     acc = result.backtest.summary(["seasonal_naive", "selected"]).set_index("model")
-    gain = 1 - acc.at["selected", "wape_total"] / acc.at["seasonal_naive", "wape_total"]
+    gain = gain_interval(result.backtest.rows)
     value = plan.loc[plan["order_qty"] > 0, "order_value"].sum()
     meta = result.panel.meta
     return [
@@ -53,7 +56,8 @@ def summary_lines(result: RestockResult, ctx) -> list[str]:
         t("restock_summary_sentence", lang, order_now=int((plan["order_qty"] > 0).sum()),
           value=f"{ctx.params.reporting_currency} {value:,.0f}", at_risk=int((plan["status"] == "stockout_risk").sum())),
         t("restock_accuracy_sentence", lang, wape=f"{acc.at['selected', 'wape_total']:.1%}",
-          naive=f"{acc.at['seasonal_naive', 'wape_total']:.1%}", gain=f"{gain:.0%}"),
+          naive=f"{acc.at['seasonal_naive', 'wape_total']:.1%}", gain=f"{gain['gain']:.0%}", low=f"{gain['low']:.0%}",
+          high=f"{gain['high']:.0%}"),
         t("restock_demand_note", lang, censored=int(meta["censored_days"].sum()), new=int(meta["is_new"].sum()),
           min_days=result.options.min_history_days),
     ]
@@ -95,6 +99,21 @@ def accuracy_notes(result: RestockResult, ctx) -> list[str]:
     if "ets" in scored.index and scored["ets"] < scored.max():
         notes.append(t("restock_local_sample_note", lang, n=int(scored["ets"])))
     return notes
+
+
+def origin_table(result: RestockResult, ctx) -> pd.DataFrame:
+    """Lead-time-total WAPE at each backtest origin: selected vs seasonal naive, the gain and its 95% interval."""
+    from shopkpi.restock.backtest import gain_interval
+
+    lang, bt = ctx.language, result.backtest
+    table = bt.by_origin(["seasonal_naive", "selected"])
+    rows = []
+    for origin, r in table.iterrows():
+        g = gain_interval(bt.rows[bt.rows["origin"] == origin])
+        rows.append({t("restock_origin", lang): str(origin), t("restock_model_selected", lang): f"{r['selected']:.1%}",
+                     t("restock_model_seasonal_naive", lang): f"{r['seasonal_naive']:.1%}",
+                     t("restock_gain", lang): f"{g['gain']:.0%} ({g['low']:.0%}–{g['high']:.0%})"})
+    return pd.DataFrame(rows)
 
 
 def per_sku_accuracy_table(result: RestockResult, ctx, top: int = 20) -> pd.DataFrame:
