@@ -284,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--service-id", help="the app's service_id (Partner Center), for the authorisation link")
     connect.add_argument("--us", action="store_true", help="a US shop (its own authorisation host)")
     connect.set_defaults(func=cmd_connect)
-    sync_cmd = sub.add_parser("sync", help="pull orders and returns from the Open API since the last sync, then ingest them")
+    sync_cmd = sub.add_parser("sync", help="pull orders, returns and statements from the Open API since the last sync, then ingest them")
     sync_cmd.add_argument("--client", required=True)
     sync_cmd.add_argument("--since", type=dt.date.fromisoformat, help="re-read from this UTC date (default: where the last sync stopped)")
     sync_cmd.set_defaults(func=cmd_sync)
