@@ -23,7 +23,7 @@ from shopkpi.params import load_client_params
 
 APP_KEY, APP_SECRET = "fake-app-key", "fake-app-secret-" + "x" * 16
 CIPHERS = {"GCP_UK_FAKE": "UK", "GCP_TH_FAKE": "TH"}
-WEEKS = 4
+WEEKS = 3
 API_PARAMS = """
 api:
   shops:

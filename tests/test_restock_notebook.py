@@ -45,7 +45,11 @@ def test_artifact_and_exports(restock_run, monkeypatch):
         assert (art / rel).stat().st_size > 1000
     outputs = paths.period_outputs_dir("demo", run["period"])
     ws = load_workbook(outputs / payload["exports"]["xlsx"]).active
-    assert ws.max_row == len(payload["plan"]) + 1 and ws.cell(row=1, column=1).value == t("restock_col_seller_sku", "zh")
+    # Header, one row per plan row, a blank row, then the units totals row (outside the filtered range).
+    assert ws.max_row == len(payload["plan"]) + 3 and ws.cell(row=1, column=1).value == t("restock_col_seller_sku", "zh")
+    assert ws.auto_filter.ref.endswith(str(len(payload["plan"]) + 1)) and ws.cell(row=ws.max_row, column=1).value == t("total", "zh")
+    order_qty = next(c for c in ws[1] if c.value == t("restock_col_order_qty", "zh")).column
+    assert ws.cell(row=ws.max_row, column=order_qty).value == sum(r["order_qty"] for r in payload["plan"])
     assert (outputs / payload["exports"]["csv"]).exists()
 
 

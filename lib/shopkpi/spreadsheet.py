@@ -42,9 +42,11 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_xlsx(table: pd.DataFrame, path: Path, sheet: str, freeze: str = "B2", totals: list[str] | None = None) -> Path:
+def write_xlsx(table: pd.DataFrame, path: Path, sheet: str, freeze: str = "B2", totals: list[str] | None = None,
+               totals_label: str = "Total") -> Path:
     """One sheet, laid out as `write_workbook` does. Written atomically."""
-    return write_workbook({sheet: table}, path, freeze=freeze, totals={sheet: totals} if totals else None)
+    return write_workbook({sheet: table}, path, freeze=freeze, totals={sheet: totals} if totals else None,
+                          totals_label=totals_label)
 
 
 def text_width(value) -> int:
@@ -65,7 +67,7 @@ def _number_format(name: str, values: pd.Series) -> str | None:
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B2",
-                   totals: dict[str, list[str]] | None = None) -> Path:
+                   totals: dict[str, list[str]] | None = None, totals_label: str = "Total") -> Path:
     """One sheet per table (in order); `totals[sheet]` names columns summed in a bold row under the data.
 
     Sum only columns of one unit: a money column that mixes currencies gets no total."""
@@ -106,7 +108,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B
         summed = [c for c in (totals or {}).get(sheet, []) if c in table.columns]
         if summed and len(table):
             row = [None] * len(table.columns)
-            row[0] = "Total" if str(table.columns[0]) not in summed else None
+            row[0] = totals_label if str(table.columns[0]) not in summed else None
             for c in summed:
                 row[list(table.columns).index(c)] = float(pd.to_numeric(table[c], errors="coerce").sum())
             ws.append([])

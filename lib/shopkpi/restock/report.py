@@ -23,7 +23,8 @@ def write_outputs(result: RestockResult, ctx) -> dict:
     csv = spreadsheet.write_csv(table, ctx.outputs_dir / f"{name}.csv")
     # Units add up across markets; money is in each market's currency, so it gets no total.
     units = [t(f"restock_col_{c}", lang) for c in ("order_qty", "units_short_before_replenishment")]
-    xlsx = spreadsheet.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx", sheet="purchase", freeze="C2", totals=units)
+    xlsx = spreadsheet.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx", sheet="purchase", freeze="C2", totals=units,
+                                  totals_label=t("total", lang))
     import matplotlib.pyplot as plt
 
     figs = {"projection": figures.projection_figure(result.plan, result.projections, lang),
