@@ -36,15 +36,22 @@ def _clean_nans(value):
     return value
 
 
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Temp file + os.replace: a reader or a crash never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 def write_json(path: Path, payload: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {**payload, "shopkpi_version": __version__}
     text = json.dumps(_clean_nans(json.loads(json.dumps(payload, default=_default))), ensure_ascii=False, indent=2)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, text)
 
 
 def read_json(path: Path) -> dict:

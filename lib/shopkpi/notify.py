@@ -11,7 +11,6 @@ privacy form of the URL only.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import re
@@ -122,8 +121,8 @@ def push(client: str, period: str, channels=None, *, progress: Callable[[str], N
         say(f"notify {channel.name}: {result['status']}" + (f" ({result['error']})" if result["error"] else ""))
         results.append(result)
     if results:
-        record = paths.period_outputs_dir(client, period) / RECORD
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps({"sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                                      "channels": results}, ensure_ascii=False, indent=1), encoding="utf-8")
+        from shopkpi.artifacts import write_json
+
+        write_json(paths.period_outputs_dir(client, period) / RECORD,
+                   {"sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "channels": results})
     return results

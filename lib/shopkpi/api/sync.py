@@ -27,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from shopkpi import paths
+from shopkpi.artifacts import write_text_atomic
 from shopkpi.api.client import PartnerClient
 from shopkpi.ingest.rows import market_reference
 from shopkpi.params import ClientParams
@@ -87,10 +88,7 @@ class Cursor:
         return self.state.setdefault(shop, {}).setdefault(feed, {})
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps(self.state, indent=1, sort_keys=True))
 
 
 def _money(value) -> str:
@@ -233,9 +231,7 @@ class ShopSync:
             if r.get("return_status") in ("RETURN_OR_REFUND_REQUEST_REJECT", "REQUEST_CANCELLED"):
                 entry["returns"].pop(r["return_id"])
         self.report.returns += len(records)
-        tmp = self.returns_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.returns))
-        os.replace(tmp, self.returns_path)
+        write_text_atomic(self.returns_path, json.dumps(self.returns))
 
     def _refunds(self) -> dict:
         out = {}

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from shopkpi import paths
+from shopkpi.artifacts import write_text_atomic
 from shopkpi.api import signing
 
 log = logging.getLogger("shopkpi.api")
@@ -40,10 +40,7 @@ class WebhookQueue:
         return json.loads(self.queue_path.read_text()) if self.queue_path.exists() else {}
 
     def _write(self, queue: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.queue_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(queue, sort_keys=True))
-        os.replace(tmp, self.queue_path)
+        write_text_atomic(self.queue_path, json.dumps(queue, sort_keys=True))
 
     def take(self, event: dict) -> str:
         """'queued', 'duplicate' or 'ignored' (and why, in the events log)."""
