@@ -1,7 +1,12 @@
-"""The Monday batch on a local Dask cluster: parallel clients, one broken client isolated, reruns skipped."""
+"""The Monday batch on a local Dask cluster: parallel clients, one broken client isolated, reruns skipped.
+
+The demo client's exports carry a payload corpus (markup, script, formula, bidi and newline text) through the
+whole batch: no executable markup in any HTML, no formula in any XLSX/CSV, every PDF printed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -9,13 +14,39 @@ import sys
 
 import nbformat
 import pytest
+from openpyxl import load_workbook
 
 from shopkpi import paths
 from shopkpi.runner import PIPELINE
+from shopkpi.spreadsheet import FORMULA_START
 
 from conftest import make_workspace
 
 pytestmark = pytest.mark.notebook
+
+PAYLOADS = ["<script>alert('xss')</script>", "<img src=x onerror=alert(1)>", "=HYPERLINK(\"http://x\",\"y\")",
+            "@SUM(1+1)", "\u202eevil\u202c", "line one\nline two"]
+TEXT_COLUMNS = {"Product Name", "Video title", "Creator Username", "Creator name", "Seller Note"}
+
+
+def _poison(path) -> int:
+    """Prefix text cells of rows 2-11 with payloads; returns the cells changed."""
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    if not rows:
+        return 0
+    header, changed = rows[0], 0
+    targets = [i for i, h in enumerate(header) if h.strip() in TEXT_COLUMNS]
+    for n, row in enumerate(rows[2:12], 2):
+        for i in targets:
+            if i < len(row) and row[i]:
+                row[i] = PAYLOADS[(n + i) % len(PAYLOADS)] + " " + row[i]
+                changed += 1
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(out.getvalue().encode("utf-8-sig" if bom else "utf-8"))
+    return changed
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +54,16 @@ def batch_workspace(demo_run_session, tmp_path_factory):
     root = make_workspace(tmp_path_factory.mktemp("batch_ws"), clients=("demo", "acme"))
     for client in ("demo", "acme"):
         shutil.copytree(demo_run_session["root"] / "data" / "demo" / "raw", root / "data" / client / "raw")
+    assert sum(_poison(p) for p in (root / "data" / "demo" / "raw").rglob("*.csv")) > 20
     # acme's export folder holds a file that is not a readable export.
     (root / "data" / "acme" / "raw" / "UK" / "orders" / "broken.csv").write_bytes(b"Order ID,Quantity\n\x80\xff,1\n")
     return root
+
+
+@pytest.fixture(scope="module")
+def first_batch(batch_workspace, month):
+    """Both clients on two workers, once for the module (a full pipeline run is the expensive part)."""
+    return _batch(batch_workspace, "--all", "--workers", "2", "--period", month)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +80,8 @@ def _batch(root, *args):
     return subprocess.run([sys.executable, "-m", "shopkpi.cli", "batch", *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace, month):
-    out = _batch(batch_workspace, "--all", "--workers", "2", "--period", month)
+def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace, month, first_batch):
+    out = first_batch
     assert out.returncode == 1, out.stdout + out.stderr
     assert "1 ok or skipped, 1 failed" in out.stdout
     lines = [l for l in out.stdout.splitlines() if l.startswith(("acme ", "demo "))]
@@ -62,7 +100,36 @@ def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace,
     assert "Monthly business review" in (review / "08_review_report.en.html").read_text(encoding="utf-8")
 
 
-def test_unchanged_client_is_skipped_and_force_reruns(batch_workspace, month):
+def test_payloads_through_the_whole_batch(batch_workspace, month, first_batch):
+    from shopkpi.pdf import chromium
+
+    assert first_batch.returncode == 1, first_batch.stdout + first_batch.stderr  # acme's broken file only
+    out = batch_workspace / "outputs" / "demo" / month
+    assert json.loads((out / "manifest.json").read_text())["status"] == "ok"
+    pages = list(out.glob("*.html"))
+    assert len(pages) >= 9
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in text and "<img src=x onerror" not in text, page.name
+    books = list(out.glob("*.xlsx"))
+    assert books
+    for book in books:
+        for ws in load_workbook(book).worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (book.name, cell.coordinate)
+                    if isinstance(cell.value, str):
+                        assert not cell.value.startswith(FORMULA_START), (book.name, cell.coordinate, cell.value)
+    for table in out.glob("*.csv"):
+        for row in csv.reader(io.StringIO(table.read_text(encoding="utf-8-sig"), newline="")):
+            for value in row:
+                assert not value.startswith(FORMULA_START) or value.lstrip("-").replace(".", "", 1).isdigit(), (table.name, value)
+    if chromium() is None:
+        pytest.skip("no Chromium here; .ci/run installs it")
+    assert (out / "08_review_report.pdf").exists() and (out / "08_review_report.en.pdf").exists()
+
+
+def test_unchanged_client_is_skipped_and_changed_inputs_rerun(batch_workspace, month, first_batch):
     out = _batch(batch_workspace, "--clients", "demo", "--period", month)
     assert out.returncode == 0 and "demo                 skipped" in out.stdout
     # A new export changes the inputs: the client runs again.
@@ -71,9 +138,16 @@ def test_unchanged_client_is_skipped_and_force_reruns(batch_workspace, month):
     shutil.copy(source, raw / "resent_copy.csv")
     with open(raw / "resent_copy.csv", "a", encoding="utf-8") as fh:
         fh.write("\n")
-    out = _batch(batch_workspace, "--clients", "demo", "--period", month)
-    assert out.returncode == 0 and "08_review_report     ok" in out.stdout, out.stdout
+    # Only the first notebook, to keep the test short: a partial run is fingerprinted apart from the full one.
+    out = _batch(batch_workspace, "--clients", "demo", "--period", month, "--notebooks", "01_ingest")
+    assert out.returncode == 0 and "01_ingest            ok" in out.stdout, out.stdout
     assert "demo                 skipped" not in out.stdout
+    manifest = json.loads((batch_workspace / "outputs" / "demo" / month / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and [n["notebook"] for n in manifest["notebooks"]] == ["01_ingest"]
+    assert manifest["parameters"]["notebooks"] == ["01_ingest"]
+    # The same partial run again, inputs unchanged: skipped.
+    out = _batch(batch_workspace, "--clients", "demo", "--period", month, "--notebooks", "01_ingest")
+    assert out.returncode == 0 and "demo                 skipped" in out.stdout, out.stdout
 
 
 def test_unknown_client_is_refused(batch_workspace):

@@ -81,8 +81,9 @@ def _unchanged(manifest_path: Path, fingerprint: dict) -> bool:
     return previous.get("status") == "ok" and all(previous.get(k) == v for k, v in fingerprint.items())
 
 
-def run_client(client: str, period: str = "", language: str = "", force: bool = False, timeout: int = 900) -> ClientRun:
-    """Ingest new exports, then run the pipeline notebooks; never raises (failures are reported)."""
+def run_client(client: str, period: str = "", language: str = "", force: bool = False, timeout: int = 900,
+               notebooks: list[str] | None = None) -> ClientRun:
+    """Ingest new exports, then run the pipeline notebooks (or only `notebooks`); never raises (failures are reported)."""
     from shopkpi.ingest.pipeline import ingest
     from shopkpi.params import load_client_params, resolve_run
     from shopkpi.runner import error_line, run_pipeline
@@ -97,6 +98,8 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
         ctx = resolve_run(client, period, language)
         run.period = ctx.period.name
         parameters = {"client": client, "period": ctx.period.name, "language": ctx.language}
+        if notebooks:  # a partial run is its own fingerprint: the next full run is never skipped because of it
+            parameters["notebooks"] = list(notebooks)
         fingerprint = {"params_hash": _params_hash(client, parameters), "code_version": code_version(),
                        "input_hashes": input_hashes(client)}
         manifest_path = ctx.outputs_dir / MANIFEST
@@ -107,11 +110,11 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
                 "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         # Written first with status "running": a run killed midway is never mistaken for a complete one.
         artifacts.write_json(manifest_path, {**base, "status": "running"})
-        _, results = run_pipeline(client, ctx.period.name, ctx.language, timeout=timeout)
+        _, results = run_pipeline(client, ctx.period.name, ctx.language, notebooks=notebooks, timeout=timeout)
         run.notebooks = [{"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 2), "error": r.error,
                           "attempts": r.attempts}
                          for r in results]
-        ok = all(r.status != "failed" for r in results) and set(_pipeline()) <= {r.notebook for r in results}
+        ok = all(r.status != "failed" for r in results) and set(notebooks or _pipeline()) <= {r.notebook for r in results}
         run.status = "ok" if ok else "failed"
         run.error = next((r.error for r in results if r.status == "failed"), "")
         row_counts = {t: e["rows"] for t, e in Store(client).manifest()["tables"].items()}
@@ -149,11 +152,17 @@ def local_cluster(workers: int, env: dict):
 
 
 def run_batch(clients: list[str], period: str = "", language: str = "", *, workers: int | None = None,
-              scheduler: str | None = None, force: bool = False, timeout: int = 900,
+              scheduler: str | None = None, force: bool = False, timeout: int = 900, notebooks: list[str] | None = None,
               progress: Callable[[str], None] | None = None) -> list[ClientRun]:
     """Run many clients on Dask (LocalCluster unless `scheduler` names a running cluster)."""
     from dask.distributed import Client, as_completed
 
+    if notebooks:
+        from shopkpi.runner import PIPELINE
+
+        unknown = [n for n in notebooks if n not in PIPELINE]
+        if unknown:
+            raise ParamsError(f"not pipeline notebooks: {', '.join(unknown)}; the pipeline is {', '.join(PIPELINE)}")
     for client in clients:
         paths.check_client_name(client)
         if not paths.params_file(client).exists():
@@ -168,7 +177,7 @@ def run_batch(clients: list[str], period: str = "", language: str = "", *, worke
         dask_client = Client(cluster)
     try:
         # Workers of an existing cluster get the workspace from the task itself.
-        futures = [dask_client.submit(_run_in_workspace, env, c, period, language, force, timeout, key=f"client-{c}", pure=False)
+        futures = [dask_client.submit(_run_in_workspace, env, c, period, language, force, timeout, notebooks, key=f"client-{c}", pure=False)
                    for c in clients]
         runs = []
         for done, future in enumerate(as_completed(futures), 1):
@@ -183,9 +192,10 @@ def run_batch(clients: list[str], period: str = "", language: str = "", *, worke
             cluster.close()
 
 
-def _run_in_workspace(env: dict, client: str, period: str, language: str, force: bool, timeout: int) -> ClientRun:
+def _run_in_workspace(env: dict, client: str, period: str, language: str, force: bool, timeout: int,
+                      notebooks: list[str] | None) -> ClientRun:
     os.environ.update(env)
-    return run_client(client, period, language, force, timeout)
+    return run_client(client, period, language, force, timeout, notebooks)
 
 
 def summary_table(runs: list[ClientRun]) -> str:

@@ -115,7 +115,8 @@ def cmd_batch(args) -> int:
         _sync_before_batch(clients)
     _say(f"batch: {len(clients)} client(s) on {where}")
     runs = batch.run_batch(clients, args.period or "", args.language or "", workers=args.workers,
-                           scheduler=args.scheduler, force=args.force, timeout=args.timeout, progress=_say)
+                           scheduler=args.scheduler, force=args.force, timeout=args.timeout,
+                           notebooks=args.notebooks, progress=_say)
     _say("\n" + batch.summary_table(runs))
     log = batch.write_batch_log(runs, paths.workspace_root() / "outputs" / "_batch")
     failed = [r for r in runs if r.status == "failed"]
@@ -275,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true", help="re-run clients whose inputs, params and code are unchanged")
     batch.add_argument("--sync", action="store_true", help="sync clients with an `api:` section from the Open API first")
+    batch.add_argument("--notebooks", nargs="+", help="only these pipeline notebooks, in order (default: the whole pipeline)")
     batch.add_argument("--timeout", type=int, default=900, help="seconds a notebook cell may run (default 900)")
     batch.set_defaults(func=cmd_batch)
 
