@@ -81,26 +81,32 @@ def cmd_export(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from shopkpi import serve
-
     import signal
 
-    if args.rotate_token:
-        serve.client_token(args.client, rotate=True)
-        _say(f"new dashboard token for {args.client!r}; links with the old one stop working")
-    process, url, _ = serve.start(args.client, args.port)
-    _say(f"dashboard for {args.client!r}: {url}\n(127.0.0.1 only; share the link with its token. Ctrl-C stops it.)")
+    from shopkpi import batch, serve
+
+    clients = batch.all_clients() if args.all else [args.client]
+    for client in clients:
+        if args.rotate_token:
+            serve.client_token(client, rotate=True)
+            _say(f"new dashboard token for {client!r}; links with the old one stop working now")
+    server = serve.start(None if args.all else clients, ip=args.ip, port=args.port)
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_term)  # a service manager's stop: shut Voila and its kernels down too
+    signal.signal(signal.SIGTERM, on_term)  # a service manager's stop: shut the gate, Voila and its kernels down
     try:
-        return process.wait()
+        server.wait_until_serving()
+        for client in clients:
+            _say(f"dashboard for {client!r}: {server.link(client)}")
+        where = "127.0.0.1 only" if args.ip == "127.0.0.1" else f"{args.ip}: put an HTTPS proxy in front (README)"
+        _say(f"({where}; each link carries its client's token. Ctrl-C stops the server.)")
+        return server.voila.wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        serve.stop(process)
+        server.stop()
 
 
 def cmd_batch(args) -> int:
@@ -257,10 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--notebooks", nargs="+", help="notebook names, in order (default: the whole pipeline)")
     run.set_defaults(func=cmd_run)
 
-    serve = sub.add_parser("serve", help="serve a client's dashboard with Voila on 127.0.0.1, with a token")
+    serve = sub.add_parser("serve", help="serve dashboards (one client, or --all) with Voila behind per-client links")
     serve.add_argument("--client", default="demo")
+    serve.add_argument("--all", action="store_true", help="every client in params/, each behind its own link")
+    serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 behind an HTTPS proxy)")
     serve.add_argument("--port", type=int, help="port (default: a free one)")
-    serve.add_argument("--rotate-token", action="store_true", help="replace the client's dashboard token first")
+    serve.add_argument("--rotate-token", action="store_true", help="replace the token(s) first: old links stop working")
     serve.set_defaults(func=cmd_serve)
     export = sub.add_parser("export", help="write a client's dashboard pages as one static HTML file (for e-mail)")
     export.add_argument("--client", required=True)

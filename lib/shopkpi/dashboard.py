@@ -8,6 +8,7 @@ never from the query string, path or a widget, so one link cannot reach another 
 from __future__ import annotations
 
 import base64
+import contextvars
 import html
 import json
 import os
@@ -175,7 +176,7 @@ def overview_html(client: str, period: str | None = None, market: str = "") -> s
         return no_artifact_html("no_report")
     period = period or default_period(client, periods)
     k = load_kpis(client, period)
-    lang, reporting = k["language"], k["reporting_currency"]
+    lang, reporting = page_language(k["language"]), k["reporting_currency"]
     cur = reporting
     tot, prev = k["total"], k["previous_total"]
     by_market = k["by_market"]
@@ -263,50 +264,148 @@ def page_html(client: str, page: str, period: str, market: str = "") -> str:
     render = renderers[page][1]
     kpis = load_kpis(client, period)
     # Every page says how far the data reaches (the overview and review pages place it themselves).
-    as_of = "" if page in ("overview", "review") else as_of_html(kpis, kpis["language"])
+    lang = page_language(kpis["language"])
+    as_of = "" if page in ("overview", "review") else as_of_html(kpis, lang)
     try:
         if market and "market" in inspect.signature(render).parameters:
             return render(client, period, market=market) + as_of
         body = render(client, period)
-        return (market_note(market, kpis["language"], "market_not_filtered") + body if market else body) + as_of
+        return (market_note(market, lang, "market_not_filtered") + body if market else body) + as_of
     except Exception as exc:  # one broken artifact must not take the other pages down
         return f"<p><b>This page cannot be shown:</b> {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"
 
 
-def dashboard_widget(client: str = ""):
-    """The stakeholder page: period and market pickers and one tab per page, for the server-bound client only."""
-    import ipywidgets as widgets
+def page_language(artifact_language: str) -> str:
+    """The language a page is drawn in: the reader's pick (the zh/en toggle) over the artifact's report language."""
+    return _PAGE_LANGUAGE.get() or artifact_language
 
-    client = bound_client(client)
+
+_PAGE_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("page_language", default="")
+LANGUAGES = ("zh", "en")
+VIEW_FIELDS = ("page", "period", "market", "lang")  # everything a link may choose; the client is never one of them
+
+
+def stored_token(client: str) -> str | None:
+    """The client's dashboard token as stored, or None: a page never creates one (only `shopkpi serve` does)."""
+    file = paths.dashboard_token_file(client)
+    try:
+        return file.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def token_matches(client: str, key: str) -> bool:
+    import hmac
+
+    token = stored_token(client)
+    return bool(token and key) and hmac.compare_digest(token.encode(), key.encode())
+
+
+def authorised_client(requested: str, key: str) -> str:
+    """The client a view may show: the server-bound one (or, on a server for all clients, the one named),
+    and only with that client's own token; checked before any of its data is read."""
+    bound = os.environ.get(BOUND_CLIENT_ENV, "")
+    if bound and requested and requested != bound:
+        raise ShopkpiError("this page can only show the client it was opened for")
+    client = bound or requested
+    if not client:
+        raise ShopkpiError("this page is not bound to a client: open it from the link `shopkpi serve` prints")
+    client = paths.check_client_name(client)
+    if not token_matches(client, key):
+        raise ShopkpiError("link_not_valid")
+    return client
+
+
+def view_link(view: dict, **change) -> str:
+    """A relative link to another view of the same client: the server path keeps the client, the query the rest."""
+    from urllib.parse import urlencode
+
+    merged = {**view, **change}
+    return "?" + urlencode({k: merged[k] for k in ("key", *VIEW_FIELDS) if merged.get(k)})
+
+
+PAGE_STYLE = """
+<style>
+html, body {margin:0; padding:0}
+body {padding:8px 12px; -webkit-text-size-adjust:100%}
+.skp-nav {font-family: system-ui, sans-serif; display:flex; flex-wrap:wrap; gap:8px 16px; align-items:center; margin-bottom:8px}
+.skp-nav .tabs {display:flex; flex-wrap:wrap; gap:4px}
+.skp-nav .tabs a {padding:6px 10px; border:1px solid #ccd; border-radius:16px; text-decoration:none; color:#124; font-size:14px}
+.skp-nav .tabs a[aria-current="page"] {background:#124; color:#fff}
+.skp-nav form {display:flex; flex-wrap:wrap; gap:6px; align-items:center; font-size:14px}
+.skp-nav select, .skp-nav button {font-size:14px; max-width:100%}
+.skp img {max-width:100%; height:auto}
+.skp table {display:block; overflow-x:auto; max-width:100%}
+.skp h2 {overflow-wrap:anywhere}
+.skp td, .skp th {white-space:nowrap}
+@media (max-width: 600px) {.skp .card .value {font-size:18px} .skp table {font-size:13px}}
+</style>
+"""
+
+
+def view_html(client: str, page: str = "overview", period: str | None = None, market: str = "", lang: str = "", key: str = "") -> str:
+    """One whole dashboard view, drawn on the server: links for pages and language, a form for period and market.
+
+    No script and no widget: a phone gets finished HTML, and the server keeps no kernel for it afterwards."""
+    esc = html.escape
     periods = available_periods(client)
     if not periods:
-        return widgets.HTML(overview_html(client))
-    renderers = page_renderers()
-    opening = default_period(client, periods)
-    language = load_kpis(client, opening)["language"]
-    picker = widgets.Dropdown(options=periods[::-1], value=opening, description=t("period", language))
-    everywhere = t("all_markets", language)
-    markets = widgets.Dropdown(options=[(everywhere, "")] + [(m, m) for m in client_markets(client, opening)],
-                               value="", description=t("market", language))
-    panes = {name: widgets.HTML() for name in renderers}
-    tabs = widgets.Tab(children=list(panes.values()))
-    for index, (name, (label, _)) in enumerate(renderers.items()):
-        tabs.set_title(index, t(label, language))
+        return PAGE_STYLE + no_artifact_html("no_report")
+    if page not in PAGES:
+        raise ShopkpiError(f"no page {page!r}; pages: {', '.join(PAGES)}")
+    period = period or default_period(client, periods)
+    if period not in periods:
+        raise ShopkpiError(f"no report for period {period!r}")
+    kpis = load_kpis(client, period)
+    lang = lang if lang in LANGUAGES else kpis["language"]
+    view = {"key": key, "page": page, "period": period, "market": market, "lang": lang if lang != kpis["language"] else ""}
+    markets = [m["market"] for m in kpis["by_market"]]
+    tabs = "".join(f'<a href="{esc(view_link(view, page=name))}" data-nav="{esc(name)}"'
+                   f'{" aria-current=page" if name == page else ""}>{esc(t(label, lang))}</a>'
+                   for name, (label, _) in PAGES.items())
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{esc(view[k])}">' for k in ("key", "page", "lang") if view[k])
+    period_options = "".join(f'<option value="{esc(p)}"{" selected" if p == period else ""}>{esc(p)}</option>' for p in reversed(periods))
+    market_options = f'<option value="">{esc(t("all_markets", lang))}</option>' + "".join(
+        f'<option value="{esc(m)}"{" selected" if m == market else ""}>{esc(m)}</option>' for m in markets)
+    other = "en" if lang == "zh" else "zh"
+    nav = (f'<nav class="skp-nav" lang="{lang}"><div class="tabs">{tabs}</div>'
+           f'<form method="get">{hidden}<label>{esc(t("period", lang))} <select name="period">{period_options}</select></label>'
+           f'<label>{esc(t("market", lang))} <select name="market">{market_options}</select></label>'
+           f'<button type="submit">{esc(t("show_view", lang))}</button></form>'
+           f'<a class="lang" data-lang="{other}" href="{esc(view_link(view, lang=other if other != kpis["language"] else ""))}">'
+           f'{esc(t("other_language", lang))}</a></nav>')
+    note = "" if lang == kpis["language"] else f'<p class="lang-note" style="color:#777;font-size:12px">{esc(t("prose_in_report_language", lang))}</p>'
+    token = _PAGE_LANGUAGE.set(lang if lang != kpis["language"] else "")
+    try:
+        body = page_html(client, page, period, market)
+    finally:
+        _PAGE_LANGUAGE.reset(token)
+    return PAGE_STYLE + nav + note + body
 
-    names = list(panes)
-    shown: dict[str, tuple] = {}
 
-    def show(_=None):
-        # Only the open tab is rendered; the others when first opened (a first view costs one page, not seven).
-        known = client_markets(client, picker.value)
-        market = markets.value if markets.value in known else ""
-        name = names[tabs.selected_index or 0]
-        if shown.get(name) != (picker.value, market):
-            panes[name].value = page_html(client, name, picker.value, market)
-            shown[name] = (picker.value, market)
+VIEW_MARK = "<!--skp-view:{}|{}-->"  # page, the period drawn (the default one resolved)
 
-    picker.observe(show, names="value")
-    markets.observe(show, names="value")
-    tabs.observe(show, names="selected_index")
-    show()
-    return widgets.VBox([widgets.HBox([picker, markets]), tabs])
+
+def view_from_query(query: str | None, requested_client: str = "") -> str:
+    """The view a request asks for (Voila's query string), for the client its token opens; refusals are short and data-free.
+
+    With `all=1` (the gate asks so) every page of that period, market and language is drawn, each after its
+    VIEW_MARK: the gate keeps them for the reader's next clicks, which then need no kernel."""
+    from urllib.parse import parse_qs
+
+    fields = parse_qs(query or "", keep_blank_values=False)
+    one = lambda name: (fields.get(name) or [""])[0]  # noqa: E731
+    try:
+        client = authorised_client(one("client") or requested_client, one("key"))
+    except ShopkpiError as exc:
+        text = str(exc)
+        if text == "link_not_valid":
+            text = f"{t(text, 'zh')} / {t(text, 'en')}"
+        return STYLE + f'<div class="skp" data-refused="1"><p>{html.escape(text)}</p></div>'
+    wanted = one("page") or "overview"
+    pages = list(PAGES) if one("all") == "1" and wanted in PAGES else [wanted]
+    period = one("period") or default_period(client) or ""
+    drawn = {name: view_html(client, name, period or None, one("market"), one("lang"), one("key")) for name in pages}
+    if len(pages) == 1:
+        return drawn[wanted]
+    return "".join(VIEW_MARK.format(name, period) + body for name, body in drawn.items())

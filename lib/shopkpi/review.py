@@ -397,14 +397,14 @@ def review_page_html(client: str, period: str) -> str:
     """The dashboard's review page: the executive summary and every analysis's sentences, from artifacts only."""
     import html
 
-    from shopkpi.dashboard import STYLE, as_of_html, no_artifact_html, period_line, read_page_artifact
+    from shopkpi.dashboard import STYLE, page_language, as_of_html, no_artifact_html, period_line, read_page_artifact
     from shopkpi.params import load_client_params
 
     found_kpis = read_page_artifact(client, period, "kpis.json")
     if found_kpis is None:
         return no_artifact_html("no_report")
     folder, k = found_kpis
-    lang, esc = k["language"], html.escape
+    lang, esc = page_language(k["language"]), html.escape
     params = load_client_params(client)
     found = load_artifacts(folder)
     section = lambda heading, lines: (f"<h3>{esc(heading)}</h3><ul>"  # noqa: E731

@@ -1,29 +1,61 @@
-"""Serve a client's dashboard with Voila: loopback, token, one server bound to one client."""
+"""Serve dashboards: one Voila server on loopback behind a gate that opens one client per link.
+
+The gate is the only listener a reader reaches. It serves `/c/<client>/?key=<token>` (the token is that
+client's own, rotatable) and nothing else: Voila's API, kernels and websockets stay behind it, so a link
+holder can never talk to a kernel, and a link for client A never reads client B (the kernel checks the
+token again before it reads a file). Voila renders with shopkpi's server-side template: finished HTML,
+no script, no request beyond the gate; the kernel that drew a view is shut down once it is sent.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from shopkpi import paths
-from shopkpi.dashboard import BOUND_CLIENT_ENV
+from shopkpi.dashboard import BOUND_CLIENT_ENV, VIEW_FIELDS, VIEW_MARK, token_matches
 
 PAGE = "overview.ipynb"
+TEMPLATE = "shopkpi"
+LINK_PATH = re.compile(r"^/c/([a-z0-9][a-z0-9_-]{0,62})/?$")
+KERNEL_META = re.compile(rb'<meta name="skp-kernel" content="([0-9a-f-]{36})">')
+VIEW_SPLIT = re.compile(re.escape(VIEW_MARK.split("{")[0]).encode() + rb"([a-z_]+\|[0-9W-]*)-->")
+VIEW_CACHE_SECONDS = 120
+VIEW_CACHE_ENTRIES = 256
+# What the browser may load: the page itself, inline styles and data: images. Nothing from elsewhere.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",  # the link's token must not leak to another site
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+def template_root() -> Path:
+    """The Jupyter data folder holding shopkpi's Voila template (voila/templates/shopkpi/)."""
+    return Path(__file__).parent / "data" / "jupyter"
 
 
 def client_token(client: str, rotate: bool = False) -> str:
     """The client's dashboard token: created once (0600 under data/<client>/secrets/), replaced when `rotate`.
 
-    One token per client, so a link for client A never opens client B's server; a rotated token takes
-    effect when the server restarts."""
-    path = paths.dashboard_token_file(client)
+    One token per client, so a link for client A never opens client B; a rotated token takes effect at once
+    (the gate and the page read the file on every view)."""
+    path = paths.dashboard_token_file(paths.check_client_name(client))
     if rotate or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -36,7 +68,7 @@ def client_token(client: str, rotate: bool = False) -> str:
 
 
 def private_config(token: str) -> Path:
-    """A folder only this user can read, holding voila.json with the token: the token is never on a command
+    """A folder only this user can read, holding voila.json with Voila's own token: never on a command
     line (`ps` shows those to every local user) nor in the environment of the kernels."""
     import json
     import tempfile
@@ -48,76 +80,243 @@ def private_config(token: str) -> Path:
     return folder
 
 
-def free_port() -> int:
+def free_port(ip: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((ip, 0))
         return s.getsockname()[1]
 
 
-def voila_command(port: int, page: Path | None = None, ip: str = "127.0.0.1") -> list[str]:
-    """The Voila command line; the token comes from the private config folder (see private_config)."""
+def voila_command(port: int, page: Path | None = None, template: str = TEMPLATE, pool_size: int = 2) -> list[str]:
+    """The Voila command line (loopback only); its token comes from the private config folder."""
     page = page or paths.dashboard_dir() / PAGE
     return [
-        sys.executable, "-m", "voila", str(page), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+        sys.executable, "-m", "voila", str(page), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        f"--template={template}", "--strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
-        "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=120",
+        # A drawn page needs no kernel; one a reader left before it was sent is culled within a minute.
+        "--MappingKernelManager.cull_interval=15", "--MappingKernelManager.cull_idle_timeout=30",
         "--VoilaExecutor.timeout=60",
-        # One kernel started and the page executed ahead of the next view: a reader waits for the
-        # page, not for a kernel. The page reads no query string, so the preheat cache cannot mix views.
-        "--preheat_kernel=True", "--pool_size=1",
+        # Kernels started and the page's imports run ahead of the next view; the view itself starts at
+        # get_query_string(), so a preheated kernel never mixes two readers' views.
+        "--preheat_kernel=True", f"--pool_size={pool_size}",
     ]
 
 
-def voila_env(client: str, config_dir: Path | None = None) -> dict[str, str]:
+def voila_env(client: str | None, config_dir: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     if config_dir is not None:
         env["JUPYTER_CONFIG_DIR"] = str(config_dir)
-    env[BOUND_CLIENT_ENV] = paths.check_client_name(client)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(template_root()), env.get("JUPYTER_PATH", "")) if p)
+    env.pop(BOUND_CLIENT_ENV, None)
+    if client:
+        env[BOUND_CLIENT_ENV] = paths.check_client_name(client)
     env[paths.WORKSPACE_ENV] = str(paths.workspace_root())
     env.setdefault("MPLBACKEND", "agg")
     return env
 
 
-def start(client: str, port: int | None = None, token: str | None = None, log: Path | None = None,
-          ip: str = "127.0.0.1", page: Path | None = None) -> tuple[subprocess.Popen, str, str]:
-    """Start a Voila server for one client (its dashboard, or `page`); returns (process, url, token)."""
-    port = port or free_port()
-    token = token or client_token(client)
-    out = open(log, "ab") if log else subprocess.DEVNULL
-    config = private_config(token)
-    process = subprocess.Popen(voila_command(port, page=page, ip=ip), env=voila_env(client, config),
-                               cwd=str(paths.dashboard_dir()), stdout=out, stderr=subprocess.STDOUT)
-    process.config_dir = config  # removed by stop()
-    return process, f"http://{ip}:{port}/?token={token}", token
+def _page(status: int, text: str) -> bytes:
+    import html
+
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+            f'initial-scale=1"><title>shopkpi</title></head><body style="font-family:system-ui,sans-serif">'
+            f"<p>{html.escape(text)}</p></body></html>").encode()
 
 
-def stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
-    """Stop a server started by start(): SIGTERM (Voila shuts its kernels down), then SIGKILL if it hangs."""
-    import shutil
+@dataclass
+class DashboardServer:
+    """A running dashboard: Voila on a loopback port and the gate in front of it."""
 
-    if process.poll() is None:
-        process.terminate()
+    voila: subprocess.Popen
+    gate: ThreadingHTTPServer
+    host: str
+    port: int
+    clients: list[str] | None  # None: every client with a params file
+    config_dir: Path
+    log: Path | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    def link(self, client: str) -> str:
+        """The link to give a client's people: the gate's address, the client's path and its token."""
+        return f"http://{self.host}:{self.port}/c/{client}/?key={client_token(client)}"
+
+    def wait_until_serving(self, timeout: float = 120.0) -> None:
+        """Until Voila answers its status API (any HTTP status), or fail with its log."""
+        deadline = time.monotonic() + timeout
+        request = urllib.request.Request(f"http://127.0.0.1:{self.gate.upstream_port}/api/status",
+                                         headers={"Authorization": f"token {self.gate.upstream_token}"})
+        while time.monotonic() < deadline:
+            if self.voila.poll() is not None:
+                raise RuntimeError(f"voila exited with {self.voila.returncode}:\n{self._log_text()}")
+            try:
+                urllib.request.urlopen(request, timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        raise RuntimeError(f"voila did not answer within {timeout}s:\n{self._log_text()}")
+
+    def _log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Close the gate, then SIGTERM Voila (it shuts its kernels down), SIGKILL if it hangs."""
+        import shutil
+
+        self.gate.shutdown()
+        self.gate.server_close()
+        if self.voila.poll() is None:
+            self.voila.terminate()
+            try:
+                self.voila.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.voila.kill()
+                self.voila.wait(timeout)
+        shutil.rmtree(self.config_dir, ignore_errors=True)
+
+
+class Gate(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, clients: list[str] | None, upstream_port: int, upstream_token: str):
+        super().__init__(address, GateHandler)
+        self.clients, self.upstream_port, self.upstream_token = clients, upstream_port, upstream_token
+        # (client, key hash, view) -> (drawn at, artifacts stamp, page bytes): the other pages of a view the
+        # kernel drew, so a reader's next clicks need no kernel. Looked up only after the token is checked.
+        self.views: dict[tuple, tuple[float, float, bytes]] = {}
+        self.views_lock = threading.Lock()
+
+    @staticmethod
+    def artifacts_stamp(client: str) -> float:
+        """Newest kpis.json of the client: a new run (or a rerun) makes every kept view stale."""
+        found = [p.stat().st_mtime for p in paths.client_outputs_dir(client).glob("*/artifacts/kpis.json")]
+        return max(found, default=0.0)
+
+    def cached(self, key: tuple, stamp: float) -> bytes | None:
+        with self.views_lock:
+            entry = self.views.get(key)
+        if entry and entry[1] == stamp and time.monotonic() - entry[0] < VIEW_CACHE_SECONDS:
+            return entry[2]
+        return None
+
+    def keep(self, entries: dict[tuple, bytes], stamp: float) -> None:
+        now = time.monotonic()
+        with self.views_lock:
+            for key in [k for k, v in self.views.items() if now - v[0] >= VIEW_CACHE_SECONDS]:
+                del self.views[key]
+            for key, body in entries.items():
+                self.views[key] = (now, stamp, body)
+            while len(self.views) > VIEW_CACHE_ENTRIES:
+                del self.views[next(iter(self.views))]
+
+    def serves(self, client: str) -> bool:
+        if self.clients is not None:
+            return client in self.clients
+        return paths.params_file(client).exists()
+
+
+class GateHandler(BaseHTTPRequestHandler):
+    server: Gate
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # the request line holds the link's token: log the path only
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in {**SECURITY_HEADERS, "Content-Type": "text/html; charset=utf-8", **(headers or {})}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        from shopkpi.dictionary import t
+
+        url = urlsplit(self.path)
+        if url.path == "/healthz":
+            return self._send(200, b"ok", {"Content-Type": "text/plain"})
+        match = LINK_PATH.match(url.path)
+        if not match:
+            return self._send(404, _page(404, "Not found. Open the link you were sent."))
+        client = match.group(1)
+        if not url.path.endswith("/"):
+            return self._send(301, b"", {"Location": f"/c/{client}/" + (f"?{url.query}" if url.query else "")})
+        query = parse_qs(url.query)
+        key = (query.get("key") or [""])[0]
+        # One answer for an unknown client and a wrong token: a link cannot probe which clients exist.
+        if not (self.server.serves(client) and token_matches(client, key)):
+            return self._send(403, _page(403, f"{t('link_not_valid', 'zh')} / {t('link_not_valid', 'en')}"))
+        import hashlib
+
+        view = {name: query[name][0] for name in VIEW_FIELDS if query.get(name)}
+        page = view.get("page", "overview")
+        base = (client, hashlib.sha256(key.encode()).hexdigest(), *(view.get(n, "") for n in VIEW_FIELDS if n != "page"))
+        stamp = self.server.artifacts_stamp(client)
+        kept = self.server.cached((*base, page), stamp)
+        if kept is not None:
+            return self._send(200, kept)
+        upstream = urllib.request.Request(
+            f"http://127.0.0.1:{self.server.upstream_port}/?" + urlencode({"client": client, "key": key, **view, "all": "1"}),
+            headers={"Authorization": f"token {self.server.upstream_token}"})
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
-    if getattr(process, "config_dir", None):
-        shutil.rmtree(process.config_dir, ignore_errors=True)
-
-
-def wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
-    """Poll until the server answers at all (any HTTP status), or fail with its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"voila exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
+            with urllib.request.urlopen(upstream, timeout=120) as response:
+                body = response.read()
         except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise RuntimeError(f"voila did not answer within {timeout}s:\n{log.read_text()}")
+            return self._send(502, _page(502, "The dashboard is starting or busy; try again in a minute."))
+        kernel = KERNEL_META.search(body)
+        body = KERNEL_META.sub(b"", body)
+        parts = VIEW_SPLIT.split(body)
+        if len(parts) > 1:  # head, name, body, name, body, ..., with the document's tail after the last body
+            head, names, bodies = parts[0], [n.decode().split("|") for n in parts[1::2]], parts[2::2]
+            tail_at = bodies[-1].rfind(b"</body>")
+            tail = bodies[-1][tail_at:] if tail_at >= 0 else b""
+            bodies[-1] = bodies[-1][:tail_at] if tail_at >= 0 else bodies[-1]
+            pages = {name: head + part + tail for (name, _), part in zip(names, bodies)}
+            body = pages.get(page, body)
+            drawn = {**view, "period": names[0][1]}  # the links on these pages name the period they show
+            resolved = (client, base[1], *(drawn.get(n, "") for n in VIEW_FIELDS if n != "page"))
+            self.server.keep({**{(*resolved, name): page_body for name, page_body in pages.items()}, (*base, page): body}, stamp)
+        self._send(200, body)
+        if kernel:
+            threading.Thread(target=self._shutdown_kernel, args=(kernel.group(1).decode(),), daemon=True).start()
+
+    def _shutdown_kernel(self, kernel_id: str) -> None:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.server.upstream_port}/voila/api/shutdown/{kernel_id}",
+                                         method="POST", data=b"", headers={"Authorization": f"token {self.server.upstream_token}"})
+        try:
+            urllib.request.urlopen(request, timeout=30)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass  # the culler takes it within a minute
+
+
+def start(clients: list[str] | None, *, ip: str = "127.0.0.1", port: int | None = None, log: Path | None = None,
+          page: Path | None = None, template: str = TEMPLATE, pool_size: int = 2) -> DashboardServer:
+    """Start Voila and the gate. `clients`: the only clients served, or None for every client in params/.
+
+    One named client also binds Voila itself to it, so even a valid link of another client shows nothing."""
+    for client in clients or []:
+        paths.check_client_name(client)
+        client_token(client)  # created on first serve
+    upstream_port, upstream_token = free_port(), secrets.token_urlsafe(32)
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    config = private_config(upstream_token)
+    bound = clients[0] if clients and len(clients) == 1 else None
+    voila = subprocess.Popen(voila_command(upstream_port, page=page, template=template, pool_size=pool_size),
+                             env=voila_env(bound, config), cwd=str(paths.dashboard_dir()), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        gate = Gate((ip, port or 0), clients, upstream_port, upstream_token)
+    except OSError:
+        voila.terminate()
+        raise
+    server = DashboardServer(voila, gate, ip if ip not in ("0.0.0.0", "::") else socket.gethostname(), gate.server_address[1],
+                             clients, config, log)
+    server.thread = threading.Thread(target=gate.serve_forever, name="shopkpi-gate", daemon=True)
+    server.thread.start()
+    return server

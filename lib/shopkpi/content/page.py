@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 
-from shopkpi.dashboard import STYLE, _figure, format_number, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, page_language, _figure, format_number, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ARTIFACT = "content.json"
@@ -256,7 +256,7 @@ def page_html(client: str, period: str) -> str:
     if found is None:
         return no_artifact_html("content_no_artifact")
     artifacts, p = found
-    lang = p["language"]
+    lang = page_language(p["language"])
     folder = artifacts / "figures"
     figures = p.get("figures") or {}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, _figure, market_note, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, page_language, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 REC_CLASS = {"scale": "up", "drop": "down"}
@@ -48,7 +48,7 @@ def creators_page_html(client: str, period: str, market: str = "") -> str:
         return no_artifact_html("cr_no_artifact")
     folder, k = found
     mine = (lambda rows: [r for r in rows if r["market"] == market]) if market else list
-    lang, esc, cur = k["language"], html.escape, k["reporting_currency"]
+    lang, esc, cur = page_language(k["language"]), html.escape, k["reporting_currency"]
     head = "".join(f"<th>{esc(h)}</th>" for h in [
         t("rank", lang), t("cr_creator", lang), t("market", lang), t("cr_tier", lang), t("cr_recommendation", lang),
         t("reason", lang), t("cr_roi_expected", lang), t("cr_roi_lo", lang), t("cr_break_even_roi", lang),

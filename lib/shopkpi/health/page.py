@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, _figure, format_number, market_note, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, page_language, _figure, format_number, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ALERTS_FILE = "alerts.json"
@@ -134,7 +134,7 @@ def health_page_html(client: str, period: str | None = None, market: str = "") -
         return no_artifact_html("health_no_page")
     folder, data = found
     period = data["period"]
-    lang = data["language"]
+    lang = page_language(data["language"])
     parts = [f"<h2>{_esc(data['display_name'])} · {_esc(t('shop_health_title', lang))}</h2>",
              f"<p>{_esc(t('period', lang))}: <b>{_esc(period)}</b> ({_esc(data['period_start'])} – {_esc(data['period_end'])})</p>"]
     counts = data.get("counts", {})

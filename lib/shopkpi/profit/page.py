@@ -14,13 +14,13 @@ def _share(value: float | None, decimals: int) -> str:
 
 
 def profit_page_html(client: str, period: str, market: str = "") -> str:
-    from shopkpi.dashboard import STYLE, _figure, no_artifact_html, read_page_artifact
+    from shopkpi.dashboard import STYLE, page_language, _figure, no_artifact_html, read_page_artifact
 
     found = read_page_artifact(client, period, ARTIFACT)
     if found is None:
         return no_artifact_html("no_report")
     folder, p = found
-    lang, cur, esc = p["language"], p["reporting_currency"], html.escape
+    lang, cur, esc = page_language(p["language"]), p["reporting_currency"], html.escape
     markets = [m for m in p["by_market"] if not market or m["market"] == market]
     rows = "".join(
         f'<tr data-market="{esc(m["market"])}"><td>{esc(m["market"])}</td><td>{esc(money(m["revenue"], m["currency"]))}</td>'

@@ -6,7 +6,7 @@ import html
 import json
 
 from shopkpi import paths
-from shopkpi.dashboard import STYLE, _figure
+from shopkpi.dashboard import STYLE, page_language, _figure
 from shopkpi.dictionary import t
 
 PLAN_COLUMNS = ["seller_sku", "warehouse", "status", "on_hand", "inbound_qty", "inbound_eta", "reorder_point", "order_qty",
@@ -40,7 +40,7 @@ def restock_html(client: str, period: str | None = None) -> str:
     period = paths.check_period_name(period or periods[-1])
     folder = paths.artifacts_dir(client, period)
     k = json.loads((folder / "restock.json").read_text(encoding="utf-8"))
-    lang, esc, s = k["language"], html.escape, k["summary"]
+    lang, esc, s = page_language(k["language"]), html.escape, k["summary"]
     cards = "".join(
         f'<div class="card" data-kpi="{key}"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div></div>'
         for key, label, value in [

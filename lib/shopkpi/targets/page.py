@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, _figure, market_note, no_artifact_html, read_page_artifact
+from shopkpi.dashboard import STYLE, page_language, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 from shopkpi.targets.catalogue import format_value, node_label
 
@@ -16,7 +16,7 @@ def targets_page_html(client: str, period: str, market: str = "") -> str:
     if found is None:
         return no_artifact_html("no_targets")
     folder, k = found
-    lang, esc, cur = k["language"], html.escape, k["reporting_currency"]
+    lang, esc, cur = page_language(k["language"]), html.escape, k["reporting_currency"]
     rows = []
     for r in (r for r in k["targets"] if r["level"] != "person" and (not market or r.get("market") == market)):
         node = node_label(r["node"], lang)
