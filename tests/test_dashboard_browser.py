@@ -1,4 +1,4 @@
-"""Browser test: the Voila overview page in headless Chromium shows the artifact's figures."""
+"""Browser tests: the dashboard through the gate in headless Chromium: artifact figures, every page in zh and en,\nno cross-client link, no request off the loopback, nothing clipped at 390 px."""
 
 from __future__ import annotations
 
@@ -26,14 +26,27 @@ if not CHROMIUM:
 
 @pytest.fixture(scope="module")
 def voila_server(demo_run_session, tmp_path_factory):
+    """One server for every client of the workspace (serve --all); acme holds a report of its own."""
+    import shutil
+
+    root = demo_run_session["root"]
+    acme_out = root / "outputs" / "acme" / demo_run_session["period"]
+    if not acme_out.exists():
+        shutil.copytree(root / "outputs" / "demo" / demo_run_session["period"] / "artifacts", acme_out / "artifacts")
+        kpis = acme_out / "artifacts" / "kpis.json"
+        kpis.write_text(kpis.read_text(encoding="utf-8").replace("Luma Home (demo)", "Acme Secret Ltd"), encoding="utf-8")
+        (root / "params" / "acme.yaml").write_text((root / "params" / "demo.yaml").read_text(encoding="utf-8")
+                                                   .replace("client: demo", "client: acme"), encoding="utf-8")
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with workspace_env(demo_run_session["root"]):
-        process, url, token = serve.start("demo", log=log)
+    with workspace_env(root):
+        serve.client_token("demo"), serve.client_token("acme")
+        server = serve.start(None, log=log)
         try:
-            serve.wait_until_serving(url.split("?")[0] + "api/status", process, log)
-            yield {"url": url, "token": token, "base": url.split("?")[0], "log": log}
+            server.wait_until_serving()
+            yield {"url": server.link("demo"), "acme": server.link("acme"), "base": f"http://127.0.0.1:{server.port}",
+                   "log": log, "server": server}
         finally:
-            serve.stop(process)
+            server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -85,41 +98,33 @@ def test_overview_page_shows_the_artifact_figures(voila_server, browser, demo_ru
           f"median {sorted(warm)[1]:.2f}s for a later reader (preheated kernel; {', '.join(f'{w:.2f}' for w in warm)})")
 
 
-def test_page_without_token_is_refused(voila_server, browser):
+def test_links_cannot_cross_clients(voila_server, browser, demo_run):
     page = browser.new_page()
-    response = page.goto(voila_server["base"])
-    assert response.status in (401, 403) or "login" in page.url
-    assert not page.locator("[data-kpi]").count()
-    page.close()
-
-
-def test_query_string_cannot_switch_client(voila_server, browser, demo_run):
-    # Another client with a report of its own sits in the same workspace.
-    source = paths.artifacts_dir("demo", demo_run["period"]) / "kpis.json"
-    acme = paths.client_outputs_dir("acme") / demo_run["period"] / "artifacts" / "kpis.json"
-    acme.parent.mkdir(parents=True, exist_ok=True)
-    acme.write_text(source.read_text(encoding="utf-8").replace("Luma Home (demo)", "Acme Secret Ltd"), encoding="utf-8")
-    page = browser.new_page()
-    for suffix in ("&client=acme", "&client=acme&period=../../acme", "&client=..%2Facme"):
+    demo_key = voila_server["url"].split("key=")[1]
+    base = voila_server["base"]
+    for url in (f"{base}/c/acme/?key={demo_key}", f"{base}/c/demo/", f"{base}/c/demo/?key={demo_key[:-1]}",
+                f"{base}/c/..%2Facme/?key={demo_key}", f"{base}/?key={demo_key}", f"{base}/c/nobody/?key={demo_key}"):
+        response = page.goto(url)
+        assert response.status in (403, 404), url
+        assert "Acme Secret" not in page.content() and not page.locator("[data-kpi]").count()
+    for suffix in ("&client=acme", "&client=acme&period=../../acme", "&client=..%2Facme", "&page=../../acme"):
         page.goto(voila_server["url"] + suffix)
-        page.locator('[data-kpi="gmv_net"]').wait_for(timeout=90_000)
-        clients = {e.get_attribute("data-client") for e in page.locator(".skp[data-client]").all()}
-        assert clients == {"demo"}
         assert "Acme Secret" not in page.content()
+        assert {e.get_attribute("data-client") for e in page.locator(".skp[data-client]").all()} <= {"demo"}
+    page.goto(voila_server["acme"])  # acme's own link shows acme
+    assert "Acme Secret" in page.content()
     page.close()
 
 
-def test_targets_tab_shows_the_artifact(voila_server, browser, demo_run):
-    targets = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "targets.json").read_text(encoding="utf-8"))
-    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-    page.goto(voila_server["url"])
-    page.locator('[data-kpi="gmv_net"] .value').wait_for(timeout=90_000)
-    page.get_by_role("tab", name="KPI目标与达成").click()
-    table = page.locator('.skp[data-page="targets"]')
-    table.wait_for(timeout=30_000)
-    shown = {r["kpi"] for r in targets["targets"] if r["level"] != "person"}
-    assert {e.get_attribute("data-target-kpi") for e in table.locator("tr[data-target-kpi]").all()} == shown
-    page.close()
+def test_the_view_checks_the_token_itself(demo_run, monkeypatch):
+    from shopkpi.errors import ShopkpiError
+
+    key = serve.client_token("demo")
+    assert 'data-refused' in dashboard.view_from_query(f"client=demo&key={key[:-1]}")
+    assert 'data-page="overview"' in dashboard.view_from_query(f"client=demo&key={key}")
+    monkeypatch.setenv(dashboard.BOUND_CLIENT_ENV, "demo")
+    with pytest.raises(ShopkpiError):
+        dashboard.authorised_client("acme", key)
 
 
 def test_a_page_refuses_periods_and_pages_the_client_does_not_have(demo_run, monkeypatch):
@@ -131,47 +136,54 @@ def test_a_page_refuses_periods_and_pages_the_client_does_not_have(demo_run, mon
     assert 'data-page="overview"' in dashboard.page_html("", "overview", demo_run["period"])
 
 
-def test_bound_client_cannot_be_overridden(monkeypatch):
-    monkeypatch.setenv(dashboard.BOUND_CLIENT_ENV, "demo")
-    assert dashboard.bound_client("") == "demo"
-    with pytest.raises(Exception, match="only show the client"):
-        dashboard.bound_client("acme")
-
-
-def test_every_tab_renders_its_artifact_figures(voila_server, browser, demo_run):
-    from shopkpi import dashboard
+def test_every_page_renders_its_figures_in_both_languages_with_no_request_off_the_loopback(voila_server, browser, demo_run):
     from shopkpi.dictionary import t
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
     page.goto(voila_server["url"])
     page.locator('[data-kpi="gmv_net"] .value').wait_for(timeout=90_000)
-    without_figures = {"review"}
-    for name, (label, _) in dashboard.page_renderers().items():
-        page.get_by_role("tab", name=t(label, "zh"), exact=True).click()
-        shown = page.locator(f'.skp[data-page="{name}"]')
-        shown.wait_for(timeout=30_000)
-        assert "This page cannot be shown" not in shown.inner_text()
-        if name not in without_figures:
-            images = shown.locator("img")
-            assert images.count() >= 1, name
-            assert images.first.evaluate("i => i.naturalWidth") > 100, name
+    for lang in ("zh", "en"):
+        if lang == "en":
+            page.locator('a.lang[data-lang="en"]').click()
+            page.locator('nav[lang="en"]').wait_for(timeout=30_000)
+        for name, (label, _) in dashboard.PAGES.items():
+            page.locator(f'a[data-nav="{name}"]').click()
+            shown = page.locator(f'.skp[data-page="{name}"]')
+            shown.wait_for(timeout=60_000)
+            assert page.locator(f'a[data-nav="{name}"]').inner_text() == t(label, lang)
+            assert "cannot be shown" not in page.content(), (lang, name)
+            if name != "review":
+                assert shown.locator("img").count() >= 1 and shown.locator("img").first.evaluate("i => i.naturalWidth") > 100, name
+    assert requests and all(u.startswith(("http://127.0.0.1:", "data:")) for u in requests), [u for u in requests if "127.0.0.1" not in u]
     page.close()
 
 
-def test_market_picker_narrows_the_overview(voila_server, browser, demo_run):
-    kpis = json.loads((paths.artifacts_dir("demo", demo_run["period"]) / "kpis.json").read_text(encoding="utf-8"))
-    uk = next(m for m in kpis["by_market"] if m["market"] == "UK")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(voila_server["url"])
-    card = page.locator('.skp[data-page="overview"] [data-kpi="gmv_net"] .value')
-    card.wait_for(timeout=90_000)
-    page.locator("select").nth(1).select_option(label="UK")
-    page.locator('.skp[data-page="overview"][data-market="UK"]').wait_for(timeout=30_000)
-    assert card.inner_text() == _money(uk["gmv_net_local"], uk["currency"])
+def test_phone_pages_have_no_clipped_content(voila_server, browser, demo_run):
+    """At 390x844 nothing reaches past the screen's right edge, except inside a sideways-scrolling table."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    outside = """() => {
+      const w = document.documentElement.clientWidth; const bad = [];
+      for (const e of document.querySelectorAll('body *')) {
+        let p = e.parentElement, scrolls = false;
+        for (; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') { scrolls = true; break; } }
+        if (scrolls || getComputedStyle(e).display === 'none') continue;
+        const r = e.getBoundingClientRect();
+        if (r.width && r.right > w + 1) bad.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right));
+      }
+      return {bad: bad.slice(0, 5), scroll: document.documentElement.scrollWidth, width: w};
+    }"""
+    for name in dashboard.PAGES:
+        page.goto(voila_server["url"] + f"&page={name}")
+        page.locator(f'.skp[data-page="{name}"]').wait_for(timeout=60_000)
+        found = page.evaluate(outside)
+        page.screenshot(path=str(voila_server["log"].with_name(f"phone_{name}.png")), full_page=True)
+        assert not found["bad"] and found["scroll"] <= found["width"], (name, found)
     page.close()
 
 
-def test_each_market_picked_shows_its_own_currency_on_every_card_and_sku(voila_server, browser, demo_run):
+def test_market_form_narrows_the_overview_to_each_market_in_its_currency(voila_server, browser, demo_run):
     """Pick each market: every money card and SKU amount carries that market's currency and the artifact's local figure."""
     from shopkpi.money import money
 
@@ -181,9 +193,10 @@ def test_each_market_picked_shows_its_own_currency_on_every_card_and_sku(voila_s
     page.locator('.skp[data-page="overview"] [data-kpi="gmv_net"] .value').wait_for(timeout=90_000)
     for m in kpis["by_market"]:
         market, cur = m["market"], m["currency"]
-        page.locator("select").nth(1).select_option(label=market)
+        page.locator('select[name="market"]').select_option(value=market)
+        page.locator('nav button[type="submit"]').click()
         overview = page.locator(f'.skp[data-page="overview"][data-market="{market}"]')
-        overview.wait_for(timeout=30_000)
+        overview.wait_for(timeout=60_000)
         expected = {"gmv_net": m["gmv_net_local"], "gmv_gross": m["gmv_gross_local"], "aov": m["aov_local"]}
         for key, value in expected.items():
             card = overview.locator(f'[data-kpi="{key}"]')
