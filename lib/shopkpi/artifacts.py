@@ -47,8 +47,6 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 
 def write_json(path: Path, payload: dict) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {**payload, "shopkpi_version": __version__}
     text = json.dumps(_clean_nans(json.loads(json.dumps(payload, default=_default))), ensure_ascii=False, indent=2)
     return write_text_atomic(path, text)

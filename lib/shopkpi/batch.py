@@ -157,12 +157,9 @@ def run_batch(clients: list[str], period: str = "", language: str = "", *, worke
     """Run many clients on Dask (LocalCluster unless `scheduler` names a running cluster)."""
     from dask.distributed import Client, as_completed
 
-    if notebooks:
-        from shopkpi.runner import PIPELINE
+    from shopkpi.runner import check_notebooks
 
-        unknown = [n for n in notebooks if n not in PIPELINE]
-        if unknown:
-            raise ParamsError(f"not pipeline notebooks: {', '.join(unknown)}; the pipeline is {', '.join(PIPELINE)}")
+    check_notebooks(notebooks)
     for client in clients:
         paths.check_client_name(client)
         if not paths.params_file(client).exists():

@@ -1,8 +1,8 @@
-"""What a Voila page shows: the latest artifacts of the one client its server is bound to.
+"""What a Voila page shows: the artifacts of the one client its link opens, drawn as finished HTML.
 
-Import-light (json, html, base64 only besides labels) because Voila executes the page
-in a fresh kernel on every view. The client comes from the server's environment,
-never from the query string, path or a widget, so one link cannot reach another client.
+Import-light (json, html, base64 only besides labels) because Voila executes the page in a fresh kernel
+on every view. The client is the server-bound one, or on a server for all clients the one the gate names;
+either way it is shown only with that client's own token, checked before any of its files is read.
 """
 
 from __future__ import annotations
@@ -304,16 +304,15 @@ def token_matches(client: str, key: str) -> bool:
 def authorised_client(requested: str, key: str) -> str:
     """The client a view may show: the server-bound one (or, on a server for all clients, the one named),
     and only with that client's own token; checked before any of its data is read."""
-    bound = os.environ.get(BOUND_CLIENT_ENV, "")
-    if bound and requested and requested != bound:
-        raise ShopkpiError("this page can only show the client it was opened for")
-    client = bound or requested
-    if not client:
-        raise ShopkpiError("this page is not bound to a client: open it from the link `shopkpi serve` prints")
-    client = paths.check_client_name(client)
+    client = bound_client(requested)
     if not token_matches(client, key):
-        raise ShopkpiError("link_not_valid")
+        raise ShopkpiError(link_not_valid_text())
     return client
+
+
+def link_not_valid_text() -> str:
+    """What a refused link is told, in both report languages (who asked is unknown)."""
+    return f"{t('link_not_valid', 'zh')} / {t('link_not_valid', 'en')}"
 
 
 def view_link(view: dict, **change) -> str:
@@ -358,7 +357,8 @@ def view_html(client: str, page: str = "overview", period: str | None = None, ma
         raise ShopkpiError(f"no report for period {period!r}")
     kpis = load_kpis(client, period)
     lang = lang if lang in LANGUAGES else kpis["language"]
-    view = {"key": key, "page": page, "period": period, "market": market, "lang": lang if lang != kpis["language"] else ""}
+    picked = "" if lang == kpis["language"] else lang  # the reader's pick, when it is not the report language
+    view = {"key": key, "page": page, "period": period, "market": market, "lang": picked}
     markets = [m["market"] for m in kpis["by_market"]]
     tabs = "".join(f'<a href="{esc(view_link(view, page=name))}" data-nav="{esc(name)}"'
                    f'{" aria-current=page" if name == page else ""}>{esc(t(label, lang))}</a>'
@@ -372,10 +372,10 @@ def view_html(client: str, page: str = "overview", period: str | None = None, ma
            f'<form method="get">{hidden}<label>{esc(t("period", lang))} <select name="period">{period_options}</select></label>'
            f'<label>{esc(t("market", lang))} <select name="market">{market_options}</select></label>'
            f'<button type="submit">{esc(t("show_view", lang))}</button></form>'
-           f'<a class="lang" data-lang="{other}" href="{esc(view_link(view, lang=other if other != kpis["language"] else ""))}">'
+           f'<a class="lang" data-lang="{other}" href="{esc(view_link(view, lang="" if other == kpis["language"] else other))}">'
            f'{esc(t("other_language", lang))}</a></nav>')
-    note = "" if lang == kpis["language"] else f'<p class="lang-note" style="color:#777;font-size:12px">{esc(t("prose_in_report_language", lang))}</p>'
-    token = _PAGE_LANGUAGE.set(lang if lang != kpis["language"] else "")
+    note = "" if not picked else f'<p class="lang-note" style="color:#777;font-size:12px">{esc(t("prose_in_report_language", lang))}</p>'
+    token = _PAGE_LANGUAGE.set(picked)
     try:
         body = page_html(client, page, period, market)
     finally:
@@ -398,10 +398,7 @@ def view_from_query(query: str | None, requested_client: str = "") -> str:
     try:
         client = authorised_client(one("client") or requested_client, one("key"))
     except ShopkpiError as exc:
-        text = str(exc)
-        if text == "link_not_valid":
-            text = f"{t(text, 'zh')} / {t(text, 'en')}"
-        return STYLE + f'<div class="skp" data-refused="1"><p>{html.escape(text)}</p></div>'
+        return STYLE + f'<div class="skp" data-refused="1"><p>{html.escape(str(exc))}</p></div>'
     wanted = one("page") or "overview"
     pages = list(PAGES) if one("all") == "1" and wanted in PAGES else [wanted]
     period = one("period") or default_period(client) or ""

@@ -205,6 +205,14 @@ def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: i
     return NotebookResult(name + suffix, "ok", time.perf_counter() - started, output, html, error=note, attempts=attempts)
 
 
+def check_notebooks(notebooks: list[str] | None) -> list[str] | None:
+    """`notebooks` as given, when every name is a pipeline notebook; otherwise a ParamsError naming the pipeline."""
+    unknown = [n for n in notebooks or [] if n not in PIPELINE]
+    if unknown:
+        raise ParamsError(f"not pipeline notebooks: {', '.join(unknown)}; the pipeline is {', '.join(PIPELINE)}")
+    return notebooks
+
+
 def run_pipeline(client: str, period: str = "", language: str = "", notebooks: list[str] | None = None,
                  progress: Callable[[str], None] | None = None, timeout: int = CELL_TIMEOUT_S,
                  workers: int = 1) -> tuple[str, list[NotebookResult]]:
@@ -217,10 +225,7 @@ def run_pipeline(client: str, period: str = "", language: str = "", notebooks: l
     out_dir = ctx.outputs_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"client": ctx.client, "period": ctx.period.name, "language": ctx.language}
-    wanted = notebooks or PIPELINE
-    unknown = [n for n in wanted if n not in PIPELINE]
-    if unknown:
-        raise ParamsError(f"not pipeline notebooks: {', '.join(unknown)}; the pipeline is {', '.join(PIPELINE)}")
+    wanted = check_notebooks(notebooks) or PIPELINE
     results: list[NotebookResult] = []
     for number, stage in enumerate(STAGES):
         names = [n for n in stage if n in wanted]

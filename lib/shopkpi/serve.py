@@ -25,11 +25,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from shopkpi import paths
-from shopkpi.dashboard import BOUND_CLIENT_ENV, VIEW_FIELDS, VIEW_MARK, token_matches
+from shopkpi.dashboard import BOUND_CLIENT_ENV, VIEW_FIELDS, VIEW_MARK, link_not_valid_text, stored_token, token_matches
 
 PAGE = "overview.ipynb"
 TEMPLATE = "shopkpi"
-LINK_PATH = re.compile(r"^/c/([a-z0-9][a-z0-9_-]{0,62})/?$")
+LINK_PATH = re.compile(r"^/c/([^/]+)/?$")  # the client part must also pass paths.CLIENT_NAME
 KERNEL_META = re.compile(rb'<meta name="skp-kernel" content="([0-9a-f-]{36})">')
 VIEW_SPLIT = re.compile(re.escape(VIEW_MARK.split("{")[0]).encode() + rb"([a-z_]+\|[0-9W-]*)-->")
 VIEW_CACHE_SECONDS = 120
@@ -64,7 +64,7 @@ def client_token(client: str, rotate: bool = False) -> str:
             fh.write(secrets.token_urlsafe(32))
         os.replace(tmp, path)
     path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    return stored_token(client)
 
 
 def private_config(token: str) -> Path:
@@ -80,9 +80,9 @@ def private_config(token: str) -> Path:
     return folder
 
 
-def free_port(ip: str = "127.0.0.1") -> int:
+def free_port() -> int:
     with socket.socket() as s:
-        s.bind((ip, 0))
+        s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
@@ -132,7 +132,6 @@ class DashboardServer:
     gate: ThreadingHTTPServer
     host: str
     port: int
-    clients: list[str] | None  # None: every client with a params file
     config_dir: Path
     log: Path | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
@@ -237,13 +236,11 @@ class GateHandler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self):
-        from shopkpi.dictionary import t
-
         url = urlsplit(self.path)
         if url.path == "/healthz":
             return self._send(200, b"ok", {"Content-Type": "text/plain"})
         match = LINK_PATH.match(url.path)
-        if not match:
+        if not (match and paths.CLIENT_NAME.match(match.group(1))):
             return self._send(404, _page(404, "Not found. Open the link you were sent."))
         client = match.group(1)
         if not url.path.endswith("/"):
@@ -252,7 +249,7 @@ class GateHandler(BaseHTTPRequestHandler):
         key = (query.get("key") or [""])[0]
         # One answer for an unknown client and a wrong token: a link cannot probe which clients exist.
         if not (self.server.serves(client) and token_matches(client, key)):
-            return self._send(403, _page(403, f"{t('link_not_valid', 'zh')} / {t('link_not_valid', 'en')}"))
+            return self._send(403, _page(403, link_not_valid_text()))
         import hashlib
 
         view = {name: query[name][0] for name in VIEW_FIELDS if query.get(name)}
@@ -316,7 +313,7 @@ def start(clients: list[str] | None, *, ip: str = "127.0.0.1", port: int | None 
         voila.terminate()
         raise
     server = DashboardServer(voila, gate, ip if ip not in ("0.0.0.0", "::") else socket.gethostname(), gate.server_address[1],
-                             clients, config, log)
+                             config, log)
     server.thread = threading.Thread(target=gate.serve_forever, name="shopkpi-gate", daemon=True)
     server.thread.start()
     return server
