@@ -120,6 +120,17 @@ def test_payloads_through_the_whole_batch(batch_workspace, month, first_batch):
                     assert cell.data_type != "f", (book.name, cell.coordinate)
                     if isinstance(cell.value, str):
                         assert not cell.value.startswith(FORMULA_START), (book.name, cell.coordinate, cell.value)
+    # The buyer's sheet colours each status by its meaning, whatever the payloads did to the rows.
+    from shopkpi.restock.export import status_colours
+    from shopkpi.spreadsheet import STATUS_FILLS
+
+    (plan_book,) = out.glob("purchase_suggestion_*.xlsx")
+    ws = load_workbook(plan_book).worksheets[0]
+    header = [c.value for c in ws[1]]
+    (column, levels), = status_colours("zh").items()
+    status_cells = [row[header.index(column)] for row in ws.iter_rows(min_row=2) if row[0].value is not None]
+    shown = [c for c in status_cells if c.value in levels]
+    assert shown and all(c.fill.fgColor.rgb == STATUS_FILLS[levels[c.value]] for c in shown)
     for table in out.glob("*.csv"):
         for row in csv.reader(io.StringIO(table.read_text(encoding="utf-8-sig"), newline="")):
             for value in row:

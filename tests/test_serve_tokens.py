@@ -71,11 +71,13 @@ def test_sigterm_to_shopkpi_serve_leaves_no_voila_behind(workspace):
     import sys
     import time
 
-    command = [sys.executable, "-m", "shopkpi.cli", "serve", "--client", "alpha"]
+    command = [sys.executable, "-m", "shopkpi.cli", "serve", "--client", "alpha",
+               "--public-url", "https://kpi.example.com/agency/"]
     cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
     try:
         line = cli.stdout.readline()
-        assert "dashboard for 'alpha'" in line, line
+        # Behind a proxy the printed link is the proxy's address; the page's own links are relative to it.
+        assert "dashboard for 'alpha': https://kpi.example.com/agency/c/alpha/?key=" in line, line
         def descendants(pid: int) -> list[int]:
             try:
                 kids = [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
@@ -98,3 +100,11 @@ def test_sigterm_to_shopkpi_serve_leaves_no_voila_behind(workspace):
     finally:
         if cli.poll() is None:
             cli.kill()
+
+
+def test_public_url_must_be_https_off_the_loopback():
+    assert serve.public_base("https://kpi.example.com/") == "https://kpi.example.com"
+    assert serve.public_base("http://127.0.0.1:8080/kpi") == "http://127.0.0.1:8080/kpi"
+    for bad in ("http://kpi.example.com", "kpi.example.com", "https://kpi.example.com/?a=1", "ftp://x"):
+        with pytest.raises(ValueError, match="--public-url"):
+            serve.public_base(bad)

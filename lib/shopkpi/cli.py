@@ -90,7 +90,12 @@ def cmd_serve(args) -> int:
         if args.rotate_token:
             serve.client_token(client, rotate=True)
             _say(f"new dashboard token for {client!r}; links with the old one stop working now")
-    server = serve.start(None if args.all else clients, ip=args.ip, port=args.port)
+    try:
+        public = serve.public_base(args.public_url) if args.public_url else None
+    except ValueError as err:
+        _say(f"error: {err}")
+        return 2
+    server = serve.start(None if args.all else clients, ip=args.ip, port=args.port, public_url=public)
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
@@ -101,6 +106,8 @@ def cmd_serve(args) -> int:
         for client in clients:
             _say(f"dashboard for {client!r}: {server.link(client)}")
         where = "127.0.0.1 only" if args.ip == "127.0.0.1" else f"{args.ip}: put an HTTPS proxy in front (README)"
+        if public:
+            where = f"links through {public}; the gate listens on {args.ip}:{server.port}"
         _say(f"({where}; each link carries its client's token. Ctrl-C stops the server.)")
         return server.voila.wait()
     except KeyboardInterrupt:
@@ -268,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--all", action="store_true", help="every client in params/, each behind its own link")
     serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 behind an HTTPS proxy)")
     serve.add_argument("--port", type=int, help="port (default: a free one)")
+    serve.add_argument("--public-url", help="the HTTPS address a reverse proxy serves the gate at, used in the printed links")
     serve.add_argument("--rotate-token", action="store_true", help="replace the token(s) first: old links stop working")
     serve.set_defaults(func=cmd_serve)
     export = sub.add_parser("export", help="write a client's dashboard pages as one static HTML file (for e-mail)")

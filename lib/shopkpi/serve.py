@@ -135,10 +135,12 @@ class DashboardServer:
     config_dir: Path
     log: Path | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
+    public_url: str | None = None
 
     def link(self, client: str) -> str:
-        """The link to give a client's people: the gate's address, the client's path and its token."""
-        return f"http://{self.host}:{self.port}/c/{client}/?key={client_token(client)}"
+        """The link to give a client's people: the public (proxy's) address or the gate's, the client's path, its token."""
+        base = self.public_url or f"http://{self.host}:{self.port}"
+        return f"{base}/c/{client}/?key={client_token(client)}"
 
     def wait_until_serving(self, timeout: float = 120.0) -> None:
         """Until Voila answers its status API (any HTTP status), or fail with its log."""
@@ -293,11 +295,31 @@ class GateHandler(BaseHTTPRequestHandler):
             pass  # the culler takes it within a minute
 
 
+def public_base(url: str) -> str:
+    """The address people reach the gate at through a proxy, checked: HTTPS (plain HTTP only on the loopback), no query.
+
+    The links carry a client's token, so a plain-HTTP address off this machine would send it in clear."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"--public-url {url!r}: give the proxy's base address, e.g. https://kpi.example.com or "
+                         "https://example.com/kpi (no query, no #)")
+    if parts.scheme == "http" and not loopback:
+        raise ValueError(f"--public-url {url!r}: the links carry each client's token, so they must be https:// "
+                         "(plain http only for 127.0.0.1/localhost)")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
 def start(clients: list[str] | None, *, ip: str = "127.0.0.1", port: int | None = None, log: Path | None = None,
-          page: Path | None = None, template: str = TEMPLATE, pool_size: int = 2) -> DashboardServer:
+          page: Path | None = None, template: str = TEMPLATE, pool_size: int = 2,
+          public_url: str | None = None) -> DashboardServer:
     """Start Voila and the gate. `clients`: the only clients served, or None for every client in params/.
 
-    One named client also binds Voila itself to it, so even a valid link of another client shows nothing."""
+    One named client also binds Voila itself to it, so even a valid link of another client shows nothing.
+    `public_url`: the proxy's address the printed links use (see `public_base`)."""
+    public = public_base(public_url) if public_url else None
     for client in clients or []:
         paths.check_client_name(client)
         client_token(client)  # created on first serve
@@ -313,7 +335,7 @@ def start(clients: list[str] | None, *, ip: str = "127.0.0.1", port: int | None 
         voila.terminate()
         raise
     server = DashboardServer(voila, gate, ip if ip not in ("0.0.0.0", "::") else socket.gethostname(), gate.server_address[1],
-                             config, log)
+                             config, log, public_url=public)
     server.thread = threading.Thread(target=gate.serve_forever, name="shopkpi-gate", daemon=True)
     server.thread.start()
     return server

@@ -4,7 +4,8 @@ A text cell starting with = + - @, a tab or a carriage return would run as a for
 Sheets (CSV injection): such cells get a leading apostrophe, and XLSX stores every text cell as text.
 XLSX sheets open ready to read: a bold header row with filters, frozen panes, columns as wide as their
 content (a CJK character counts twice), thousands separators on numbers, percent format on share columns,
-dates as dates, and an optional totals row under the filtered range.
+dates as dates, negative money in red, an optional totals row under the filtered range, and status cells
+filled red, amber or green (the colour always beside the word, never instead of it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Columns holding a share (0.253 shown as 25.3%): by their name, in English or the pages' labels.
 SHARE_COLUMN = re.compile(r"(?i)(margin|share|_rate$|^rate$|_pct$|ratio$|wape|bias|attainment|率|占比)")
 MIN_WIDTH, MAX_WIDTH = 8, 48
+# Light fills a printed page and a colour-blind reader still tell apart by the word in the cell.
+STATUS_FILLS = {"bad": "FFF4CCCC", "warn": "FFFCE8B2", "good": "FFD9EAD3"}
 
 
 def neutralise(value):
@@ -43,10 +46,10 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
 
 
 def write_xlsx(table: pd.DataFrame, path: Path, sheet: str, freeze: str = "B2", totals: list[str] | None = None,
-               totals_label: str = "Total") -> Path:
+               totals_label: str = "Total", status: dict[str, dict] | None = None) -> Path:
     """One sheet, laid out as `write_workbook` does. Written atomically."""
     return write_workbook({sheet: table}, path, freeze=freeze, totals={sheet: totals} if totals else None,
-                          totals_label=totals_label)
+                          totals_label=totals_label, status={sheet: status} if status else None)
 
 
 def text_width(value) -> int:
@@ -60,17 +63,19 @@ def _number_format(name: str, values: pd.Series) -> str | None:
     if numbers.empty or values.dtype == object and len(numbers) < values.notna().sum():
         return None
     if SHARE_COLUMN.search(name) and numbers.abs().max() <= 10:
-        return "0.0%"
+        return "0.0%;[Red]-0.0%"
     if pd.api.types.is_integer_dtype(values) or (numbers == numbers.round()).all() and not pd.api.types.is_float_dtype(values):
-        return "#,##0"
-    return "#,##0.00"
+        return "#,##0;[Red]-#,##0"
+    return "#,##0.00;[Red]-#,##0.00"
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B2",
-                   totals: dict[str, list[str]] | None = None, totals_label: str = "Total") -> Path:
+                   totals: dict[str, list[str]] | None = None, totals_label: str = "Total",
+                   status: dict[str, dict[str, dict]] | None = None) -> Path:
     """One sheet per table (in order); `totals[sheet]` names columns summed in a bold row under the data.
 
-    Sum only columns of one unit: a money column that mixes currencies gets no total."""
+    Sum only columns of one unit: a money column that mixes currencies gets no total.
+    `status[sheet][column]` maps a cell's value to "bad", "warn" or "good": that cell gets the fill."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -86,6 +91,12 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B
         for row in table.map(neutralise).itertuples(index=False):
             ws.append([None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in row])
         formats = {i: _number_format(str(c), table[c]) for i, c in enumerate(table.columns, start=1)}
+        fills = {}
+        for column, levels in (status or {}).get(sheet, {}).items():
+            if column not in table.columns:
+                raise KeyError(f"status colours asked for column {column!r}, which sheet {sheet!r} does not have")
+            fills[list(table.columns).index(column) + 1] = {v: PatternFill("solid", start_color=STATUS_FILLS[lvl])
+                                                            for v, lvl in levels.items()}
         widths = {i: text_width(str(c)) for i, c in enumerate(table.columns, start=1)}
         for r, cells in enumerate(ws.iter_rows(min_row=1), start=1):
             for cell in cells:
@@ -99,6 +110,8 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B
                     cell.number_format = "yyyy-mm-dd"
                 elif isinstance(cell.value, (int, float)) and formats.get(cell.column):
                     cell.number_format = formats[cell.column]
+                if cell.column in fills and cell.value in fills[cell.column]:
+                    cell.fill = fills[cell.column][cell.value]
                 if cell.value is not None and r <= 500:  # widths from the first rows: enough, and fast on big sheets
                     widths[cell.column] = max(widths[cell.column], text_width(cell.value))
         for i, width in widths.items():
@@ -116,7 +129,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B
             for cell in ws[ws.max_row]:
                 cell.font = header_font
                 if isinstance(cell.value, float):
-                    cell.number_format = formats.get(cell.column) or "#,##0.00"
+                    cell.number_format = formats.get(cell.column) or "#,##0.00;[Red]-#,##0.00"
         ws.freeze_panes = freeze
     tmp = path.with_name(path.stem + ".tmp.xlsx")
     book.save(tmp)

@@ -84,4 +84,14 @@ def write_shortlist(r: CreatorReview, lang: str, folder: Path) -> list[Path]:
     table = shortlist(r, lang)
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, xlsx_path = folder / "creator_shortlist.csv", folder / "creator_shortlist.xlsx"
-    return [spreadsheet.write_csv(table, csv_path), spreadsheet.write_xlsx(table, xlsx_path, sheet="shortlist", freeze="C2")]
+    return [spreadsheet.write_csv(table, csv_path),
+            spreadsheet.write_xlsx(table, xlsx_path, sheet="shortlist", freeze="C2", status=shortlist_colours(lang))]
+
+
+REC_LEVELS = {"scale": "good", "renegotiate": "warn", "drop": "bad"}  # "keep" stays unfilled
+
+
+def shortlist_colours(lang: str) -> dict[str, dict[str, str]]:
+    """Fills for the recommendation and fake-audience columns, by their shown (translated) values."""
+    return {t("cr_recommendation", lang): {t(f"cr_rec_{r}", lang): lvl for r, lvl in REC_LEVELS.items()},
+            t("cr_fake_flagged", lang): {t("cr_yes", lang): "bad"}}

@@ -22,3 +22,11 @@ def suggestion_table(plan: pd.DataFrame, language: str) -> pd.DataFrame:
     df["status"] = df["status"].map(lambda s: t(f"restock_status_{s}", language))
     df = df.map(neutralise)
     return df.rename(columns={c: t(f"restock_col_{c}", language) for c in COLUMNS})
+
+
+STATUS_LEVELS = {"stockout_risk": "bad", "order_now": "warn", "ok": "good"}
+
+
+def status_colours(language: str) -> dict[str, dict[str, str]]:
+    """The status column's fill per shown (translated) value, for `spreadsheet.write_xlsx(status=...)`."""
+    return {t("restock_col_status", language): {t(f"restock_status_{s}", language): lvl for s, lvl in STATUS_LEVELS.items()}}

@@ -24,7 +24,7 @@ def write_outputs(result: RestockResult, ctx) -> dict:
     # Units add up across markets; money is in each market's currency, so it gets no total.
     units = [t(f"restock_col_{c}", lang) for c in ("order_qty", "units_short_before_replenishment")]
     xlsx = spreadsheet.write_xlsx(table, ctx.outputs_dir / f"{name}.xlsx", sheet="purchase", freeze="C2", totals=units,
-                                  totals_label=t("total", lang))
+                                  totals_label=t("total", lang), status=export.status_colours(lang))
     import matplotlib.pyplot as plt
 
     figs = {"projection": figures.projection_figure(result.plan, result.projections, lang),
