@@ -9,7 +9,7 @@ import time
 import pytest
 
 from shopkpi import dashboard, paths, serve
-from shopkpi.dashboard_bench import CHROMIUM_FLAGS
+from shopkpi.bench.dashboard import CHROMIUM_FLAGS
 from shopkpi.pdf import chromium
 
 from conftest import workspace_env

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from shopkpi import paths
-from shopkpi.bench import write_orders_export
+from shopkpi.bench.ingest import write_orders_export
 from shopkpi.ingest import pipeline
 from shopkpi.ingest.pipeline import ingest, row_accounting
 from shopkpi.params import load_client_params

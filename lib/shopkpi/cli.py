@@ -226,20 +226,20 @@ def cmd_notify(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from shopkpi import bench
-
     if args.what == "ingest":
-        bench.bench_ingest(lines=args.lines, repeats=args.repeats, keep=Path(args.workdir) if args.workdir else None, say=_say)
+        from shopkpi.bench.ingest import bench_ingest
+
+        bench_ingest(lines=args.lines, repeats=args.repeats, keep=Path(args.workdir) if args.workdir else None, say=_say)
     elif args.what in ("forecast", "restock"):  # restock: the former name
-        from shopkpi.restock.bench import bench_forecast
+        from shopkpi.bench.forecast import bench_forecast
 
         bench_forecast(n_series=args.series, repeats=args.repeats, ets_sample=args.ets_sample, threads=args.threads)
     elif args.what == "batch":
-        from shopkpi.batch_bench import bench_batch
+        from shopkpi.bench.batch import bench_batch
 
         bench_batch(clients=args.clients, scale=args.scale, keep=Path(args.workdir) if args.workdir else None, say=_say)
     elif args.what == "dashboard":
-        from shopkpi.dashboard_bench import bench_dashboard
+        from shopkpi.bench.dashboard import bench_dashboard
 
         bench_dashboard(client=args.client, views=args.repeats, say=_say)
     return 0

@@ -1,4 +1,4 @@
-"""Benchmarks, measured side by side with a reference in the same run (medians of repeats).
+"""`shopkpi bench ingest`: a big Orders export through ingestion, measured beside a reference in the same run.
 
 Each measurement runs in its own subprocess so its peak memory (VmHWM) is its own.
 """
@@ -117,7 +117,7 @@ def _child(which: str, path: str, workspace: str, streaming: str = "0") -> None:
 
 
 def _measure(which: str, path: Path, workspace: Path, streaming: bool) -> dict:
-    out = subprocess.run([sys.executable, "-m", "shopkpi.bench", "_child", which, str(path), str(workspace), str(int(streaming))],
+    out = subprocess.run([sys.executable, "-m", "shopkpi.bench.ingest", "_child", which, str(path), str(workspace), str(int(streaming))],
                          capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(f"bench {which} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")

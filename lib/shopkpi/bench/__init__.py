@@ -1,0 +1,1 @@
+"""Benchmarks behind `shopkpi bench ingest|forecast|batch|dashboard`: each times ours beside a reference in one run."""
