@@ -70,7 +70,7 @@ def demo_run_session(tmp_path_factory):
     from shopkpi.demo import generate_demo_client
     from shopkpi.ingest.pipeline import ingest
     from shopkpi.params import load_client_params
-    from shopkpi.runner import run_pipeline
+    from shopkpi.app.runner import run_pipeline
 
     root = make_workspace(tmp_path_factory.mktemp("demo_ws"))
     with workspace_env(str(root)):

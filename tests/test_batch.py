@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from shopkpi import paths
-from shopkpi.runner import PIPELINE
+from shopkpi.app.runner import PIPELINE
 from shopkpi.spreadsheet import FORMULA_START
 
 from conftest import make_workspace
@@ -101,7 +101,7 @@ def test_one_broken_client_fails_cleanly_and_the_others_succeed(batch_workspace,
 
 
 def test_payloads_through_the_whole_batch(batch_workspace, month, first_batch):
-    from shopkpi.pdf import chromium
+    from shopkpi.app.pdf import chromium
 
     assert first_batch.returncode == 1, first_batch.stdout + first_batch.stderr  # acme's broken file only
     out = batch_workspace / "outputs" / "demo" / month

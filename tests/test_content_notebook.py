@@ -7,7 +7,8 @@ import json
 import nbformat
 import pytest
 
-from shopkpi import paths, runner
+from shopkpi import paths
+from shopkpi.app import runner
 from shopkpi.content.page import page_html
 from shopkpi.content.pipeline import resolve_content_run
 from shopkpi.content.summary import review_lines

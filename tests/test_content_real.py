@@ -12,7 +12,8 @@ import os
 
 import pytest
 
-from shopkpi import paths, runner
+from shopkpi import paths
+from shopkpi.app import runner
 from shopkpi.content.page import page_html
 from shopkpi.content.summary import review_lines
 

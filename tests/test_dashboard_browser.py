@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from shopkpi import dashboard, paths, serve
+from shopkpi import paths
+from shopkpi.app import dashboard, serve
 from shopkpi.bench.dashboard import CHROMIUM_FLAGS
-from shopkpi.pdf import chromium
+from shopkpi.app.pdf import chromium
 
 from conftest import workspace_env
 

@@ -201,7 +201,7 @@ def test_table_bullets_headings_and_notes_escape_markup():
 def test_payloads_through_the_pipeline_leave_no_markup_and_the_pdf_prints(shops):
     """Product names carrying markup run through ingest, clean and the review: no executable markup in any
     HTML, and the review PDF still prints (the script once blocked Chromium's print for 120 s)."""
-    from shopkpi.runner import run_pipeline
+    from shopkpi.app.runner import run_pipeline
 
     rows = _rows()
     col = {h: i for i, h in enumerate(rows[0])}
@@ -216,7 +216,7 @@ def test_payloads_through_the_pipeline_leave_no_markup_and_the_pdf_prints(shops)
     for page in out.glob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "<script>alert" not in text and "<img src=x onerror" not in text, page.name
-    from shopkpi.pdf import chromium
+    from shopkpi.app.pdf import chromium
 
     if chromium() is None:
         pytest.skip("no Chromium here; .ci/run installs it")
@@ -240,7 +240,7 @@ def test_the_batch_cluster_serves_no_dask_pages():
     import urllib.error
     import urllib.request
 
-    from shopkpi.batch import local_cluster
+    from shopkpi.app.batch import local_cluster
 
     cluster = local_cluster(1, {})
     try:
@@ -291,7 +291,7 @@ def test_a_file_cut_inside_its_last_character_keeps_its_other_rows(shops):
 
 
 def test_batch_summary_shows_retries_and_keeps_errors_on_one_line():
-    from shopkpi.batch import ClientRun, summary_table
+    from shopkpi.app.batch import ClientRun, summary_table
 
     run = ClientRun(client="alpha", period="2026-W45", status="failed")
     run.notebooks = [{"notebook": "03_content", "status": "ok", "seconds": 3.0, "error": "", "attempts": 2},

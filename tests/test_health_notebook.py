@@ -7,7 +7,7 @@ from shopkpi import paths
 from shopkpi.health import page
 from shopkpi.health.alerts import SCHEMA
 from shopkpi.health.metrics import METRICS
-from shopkpi.runner import execute
+from shopkpi.app.runner import execute
 
 
 def test_shop_health_notebook_writes_alerts_and_figures(demo_store, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from shopkpi import runner
+from shopkpi.app import runner
 
 pytestmark = pytest.mark.notebook
 

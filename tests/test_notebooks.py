@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from shopkpi import paths
-from shopkpi.runner import PIPELINE
+from shopkpi.app.runner import PIPELINE
 
 pytestmark = pytest.mark.notebook
 
@@ -65,7 +65,7 @@ def test_row_accounting_artifact_balances(demo_run):
 
 def test_unknown_parameter_is_refused_before_running(demo_run):
     from shopkpi.errors import ParamsError
-    from shopkpi.runner import execute
+    from shopkpi.app.runner import execute
 
     with pytest.raises(ParamsError, match="unknown parameter"):
         execute("08_review_report", {"client": "demo", "period": demo_run["period"], "languag": "en"},
@@ -156,7 +156,7 @@ def test_store_matches_the_planted_dirt(demo_run):
 
 
 def test_every_dashboard_page_renders_from_the_run_and_none_is_an_error(demo_run):
-    from shopkpi import dashboard
+    from shopkpi.app import dashboard
 
     period = demo_run["period"]
     for name in dashboard.PAGES:
@@ -187,8 +187,8 @@ def test_review_page_says_what_each_analysis_found(demo_run):
 
 
 def test_static_dashboard_export_has_every_page_and_no_code(demo_run):
-    from shopkpi import dashboard
-    from shopkpi.static_export import export_dashboard
+    from shopkpi.app import dashboard
+    from shopkpi.app.static_export import export_dashboard
 
     period = demo_run["period"]
     path = export_dashboard("demo", period)
@@ -207,7 +207,7 @@ def test_static_dashboard_export_has_every_page_and_no_code(demo_run):
 def test_market_filter_narrows_pages_that_support_it_and_says_so_elsewhere(demo_run):
     import re
 
-    from shopkpi import dashboard
+    from shopkpi.app import dashboard
 
     period = demo_run["period"]
     kpis = json.loads((paths.artifacts_dir("demo", period) / "kpis.json").read_text(encoding="utf-8"))
@@ -265,7 +265,7 @@ def test_review_for_two_weeks_and_a_month_in_both_languages(demo_run, tmp_path):
     from shopkpi.periods import parse_period
     from shopkpi.report import register_fx
     from shopkpi.params import load_client_params
-    from shopkpi.runner import run_pipeline
+    from shopkpi.app.runner import run_pipeline
 
     week = parse_period(demo_run["period"])
     for period, title in ((week.previous().name + "-W" + week.name[-2:], ("双周经营复盘", "Two-week business review")),

@@ -130,7 +130,7 @@ def _numbers(text: str) -> set[str]:
 def test_every_pnl_figure_is_the_same_in_review_dashboard_and_xlsx(demo_run):
     from openpyxl import load_workbook
 
-    from shopkpi.dashboard import page_html
+    from shopkpi.app.dashboard import page_html
     from shopkpi.money import money
 
     period = demo_run["period"]

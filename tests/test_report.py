@@ -90,7 +90,8 @@ def test_orders_before_the_first_fx_rate_are_refused_not_dropped(workspace):
 
 
 def test_dashboard_picks_the_latest_period_by_date(workspace):
-    from shopkpi import dashboard, paths
+    from shopkpi import paths
+    from shopkpi.app import dashboard
 
     for period in ("2026-W46", "2026-12", "2026-W02"):
         (paths.artifacts_dir("demo", period)).mkdir(parents=True)

@@ -9,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from shopkpi import paths, serve
+from shopkpi import paths
+from shopkpi.app import serve
 
 pytestmark = pytest.mark.browser  # starts a real Voila server
 

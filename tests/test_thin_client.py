@@ -13,7 +13,7 @@ from conftest import FIXTURES
 from shopkpi import paths
 from shopkpi.ingest.pipeline import ingest
 from shopkpi.params import load_client_params
-from shopkpi.runner import PIPELINE, run_pipeline
+from shopkpi.app.runner import PIPELINE, run_pipeline
 
 pytestmark = pytest.mark.notebook
 

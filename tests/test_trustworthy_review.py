@@ -50,7 +50,7 @@ def _last_complete_day() -> dt.date:
 def partial_month(demo_run_session):
     """The review of the month the demo data ends in (not over yet), run once for this module."""
     from conftest import workspace_env
-    from shopkpi.runner import run_pipeline
+    from shopkpi.app.runner import run_pipeline
 
     with workspace_env(demo_run_session["root"]):
         through = _last_complete_day()
@@ -94,7 +94,7 @@ def test_the_daily_chart_stops_at_the_last_complete_day(partial_month, demo_run)
 
 @pytest.mark.parametrize("period", ["2024-W10", "2031-12"])
 def test_a_period_without_data_is_refused_with_the_data_range(demo_run, period):
-    from shopkpi.runner import run_pipeline
+    from shopkpi.app.runner import run_pipeline
 
     _, results = run_pipeline("demo", period, notebooks=["08_review_report"])
     assert [r.status for r in results][0] == "needs_data"
@@ -125,7 +125,7 @@ def test_a_period_without_a_complete_day_is_refused_and_coverage_reads_export_ti
 
 
 def test_the_dashboard_opens_on_the_latest_complete_period(partial_month, demo_run):
-    from shopkpi import dashboard
+    from shopkpi.app import dashboard
 
     periods = dashboard.available_periods("demo")
     assert partial_month["period"] in periods
@@ -135,7 +135,7 @@ def test_the_dashboard_opens_on_the_latest_complete_period(partial_month, demo_r
 
 def _consistency(period: str) -> None:
     """Net GMV, orders and AOV per market: the same in kpis.json, the review (zh, en), the dashboard, 02_clean and targets."""
-    from shopkpi import dashboard
+    from shopkpi.app import dashboard
 
     k = _kpis(period)
     out = paths.period_outputs_dir("demo", period)
@@ -174,7 +174,7 @@ def test_the_same_figures_everywhere_for_a_month_to_date(partial_month, demo_run
 
 
 def test_the_same_figures_everywhere_for_two_weeks(demo_run):
-    from shopkpi.runner import run_pipeline
+    from shopkpi.app.runner import run_pipeline
 
     week = parse_period(demo_run["period"])
     period = f"{week.previous().name}-W{week.name[-2:]}"

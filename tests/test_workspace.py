@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from shopkpi.cli import build_parser
-from shopkpi.runner import PIPELINE, RUN_PARAMETERS
+from shopkpi.app.runner import PIPELINE, RUN_PARAMETERS
 
 from conftest import PROJECT
 

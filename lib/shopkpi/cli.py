@@ -55,7 +55,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from shopkpi.runner import run_pipeline
+    from shopkpi.app.runner import run_pipeline
 
     period, results = run_pipeline(args.client, args.period or "", args.language or "", args.notebooks, progress=_say)
     out = paths.period_outputs_dir(args.client, period)
@@ -63,7 +63,7 @@ def cmd_run(args) -> int:
     for r in results:
         tries = f" (attempt {r.attempts})" if r.attempts > 1 else ""
         _say(f"{r.notebook:<20} {r.status:<10} {r.seconds:>8.1f}  {r.error}{tries}")
-    from shopkpi.static_export import export_file
+    from shopkpi.app.static_export import export_file
 
     if export_file(args.client, period).exists():
         _say(f"static dashboard for e-mail: {export_file(args.client, period)}")
@@ -74,7 +74,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from shopkpi.static_export import export_dashboard
+    from shopkpi.app.static_export import export_dashboard
 
     _say(str(export_dashboard(args.client, args.period or None)))
     return 0
@@ -83,7 +83,7 @@ def cmd_export(args) -> int:
 def cmd_serve(args) -> int:
     import signal
 
-    from shopkpi import batch, serve
+    from shopkpi.app import batch, serve
 
     clients = batch.all_clients() if args.all else [args.client]
     for client in clients:
@@ -117,7 +117,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from shopkpi import batch
+    from shopkpi.app import batch
 
     clients = batch.all_clients() if args.all else [c.strip() for c in (args.clients or "").split(",") if c.strip()]
     if not clients:
@@ -213,7 +213,7 @@ def _sync_before_batch(clients: list[str]) -> None:
 
 
 def cmd_notify(args) -> int:
-    from shopkpi.dashboard import available_periods, default_period
+    from shopkpi.app.dashboard import available_periods, default_period
     from shopkpi.notify import push
 
     period = args.period or default_period(args.client, available_periods(args.client, "kpis.json"))

@@ -40,7 +40,7 @@ def channel_url(url: str, channel: str) -> str:
 
 def digest(client: str, period: str, lang: str, max_alerts: int = 5) -> tuple[str, str, Path | None]:
     """(title, body, review PDF) for a client's period in `lang`, from its artifacts."""
-    from shopkpi.dashboard import period_line, read_page_artifact
+    from shopkpi.app.dashboard import period_line, read_page_artifact
     from shopkpi.params import load_client_params
     from shopkpi.review import REPORT_TITLE, load_artifacts, profit_headline, target_summary_line, top_alerts
 

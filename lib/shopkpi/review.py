@@ -397,7 +397,7 @@ def review_page_html(client: str, period: str) -> str:
     """The dashboard's review page: the executive summary and every analysis's sentences, from artifacts only."""
     import html
 
-    from shopkpi.dashboard import STYLE, page_language, as_of_html, no_artifact_html, period_line, read_page_artifact
+    from shopkpi.app.dashboard import STYLE, page_language, as_of_html, no_artifact_html, period_line, read_page_artifact
     from shopkpi.params import load_client_params
 
     found_kpis = read_page_artifact(client, period, "kpis.json")

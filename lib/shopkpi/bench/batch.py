@@ -41,7 +41,7 @@ def _cell_seconds(notebook: Path) -> float:
 
 
 def _one_pass(names: list[str], workers: int, say) -> dict:
-    from shopkpi.batch import run_batch
+    from shopkpi.app.batch import run_batch
 
     for name in names:  # every pass starts from raw exports, as a Monday run does
         shutil.rmtree(paths.client_outputs_dir(name), ignore_errors=True)

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from shopkpi import serve
-from shopkpi.pdf import BROWSER_FLAGS, chromium
+from shopkpi.app import serve
+from shopkpi.app.pdf import BROWSER_FLAGS, chromium
 
 CHROMIUM_FLAGS = BROWSER_FLAGS + ["--disable-quic"]
 FIGURE = '[data-kpi="gmv_net"] .value'

@@ -1,6 +1,6 @@
 """The content dashboard page, rendered from content.json and its figures only.
 
-Import-light (json, html, base64 and labels) like shopkpi.dashboard: Voila runs it on every view and
+Import-light (json, html, base64 and labels) like shopkpi.app.dashboard: Voila runs it on every view and
 it never recomputes a number. The notebook shows the same sections through these functions.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 
-from shopkpi.dashboard import STYLE, page_language, _figure, format_number, no_artifact_html, read_page_artifact
+from shopkpi.app.dashboard import STYLE, page_language, _figure, format_number, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ARTIFACT = "content.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, page_language, _figure, market_note, no_artifact_html, read_page_artifact
+from shopkpi.app.dashboard import STYLE, page_language, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 REC_CLASS = {"scale": "up", "drop": "down"}

@@ -1,6 +1,6 @@
 """The alerts / shop-health dashboard page, rendered from alerts.json and its figures only.
 
-Import-light (json, html, base64 and labels) like shopkpi.dashboard: Voila runs it on every view,
+Import-light (json, html, base64 and labels) like shopkpi.app.dashboard: Voila runs it on every view,
 and it never recomputes a number. The notebook shows the same alert blocks through these functions.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, page_language, _figure, format_number, market_note, no_artifact_html, read_page_artifact
+from shopkpi.app.dashboard import STYLE, page_language, _figure, format_number, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 
 ALERTS_FILE = "alerts.json"

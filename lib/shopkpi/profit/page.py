@@ -14,7 +14,7 @@ def _share(value: float | None, decimals: int) -> str:
 
 
 def profit_page_html(client: str, period: str, market: str = "") -> str:
-    from shopkpi.dashboard import STYLE, page_language, _figure, no_artifact_html, read_page_artifact
+    from shopkpi.app.dashboard import STYLE, page_language, _figure, no_artifact_html, read_page_artifact
 
     found = read_page_artifact(client, period, ARTIFACT)
     if found is None:

@@ -6,7 +6,7 @@ import html
 import json
 
 from shopkpi import paths
-from shopkpi.dashboard import STYLE, page_language, _figure
+from shopkpi.app.dashboard import STYLE, page_language, _figure
 from shopkpi.dictionary import t
 
 PLAN_COLUMNS = ["seller_sku", "warehouse", "status", "on_hand", "inbound_qty", "inbound_eta", "reorder_point", "order_qty",

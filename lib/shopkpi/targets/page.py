@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from shopkpi.dashboard import STYLE, page_language, _figure, market_note, no_artifact_html, read_page_artifact
+from shopkpi.app.dashboard import STYLE, page_language, _figure, market_note, no_artifact_html, read_page_artifact
 from shopkpi.dictionary import t
 from shopkpi.targets.catalogue import format_value, node_label
 

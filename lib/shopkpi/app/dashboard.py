@@ -224,7 +224,7 @@ def overview_html(client: str, period: str | None = None, market: str = "") -> s
 # Page name -> (label key, "module:function" rendering (client, period) -> HTML), imported on first view
 # so a reader who opens one tab does not pay for every analysis's imports.
 PAGES = {
-    "overview": ("dashboard_title", "shopkpi.dashboard:overview_html"),
+    "overview": ("dashboard_title", "shopkpi.app.dashboard:overview_html"),
     "targets": ("kpi_targets", "shopkpi.targets.page:targets_page_html"),
     "alerts": ("review_alerts", "shopkpi.health.page:health_page_html"),
     "content": ("page_content", "shopkpi.content.page:page_html"),

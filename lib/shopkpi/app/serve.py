@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from shopkpi import paths
-from shopkpi.dashboard import BOUND_CLIENT_ENV, VIEW_FIELDS, VIEW_MARK, link_not_valid_text, stored_token, token_matches
+from shopkpi.app.dashboard import BOUND_CLIENT_ENV, VIEW_FIELDS, VIEW_MARK, link_not_valid_text, stored_token, token_matches
 
 PAGE = "overview.ipynb"
 TEMPLATE = "shopkpi"

@@ -192,7 +192,7 @@ def _run_one(name: str, parameters: dict, out_dir: Path, suffix: str, timeout: i
     note = ""
     if name == REVIEW:
         from shopkpi.errors import ShopkpiError
-        from shopkpi.pdf import print_pdf, review_footer
+        from shopkpi.app.pdf import print_pdf, review_footer
         from shopkpi.params import load_client_params
 
         language = parameters.get("language") or load_client_params(parameters["client"]).language
@@ -235,7 +235,7 @@ def run_pipeline(client: str, period: str = "", language: str = "", notebooks: l
             return ctx.period.name, results
     if REVIEW in wanted:
         if any(r.notebook == REVIEW and r.status == "ok" for r in results):
-            from shopkpi.static_export import export_dashboard
+            from shopkpi.app.static_export import export_dashboard
 
             export_dashboard(ctx.client, ctx.period.name)  # the e-mail copy of the dashboard, from the same artifacts
         for other in ctx.params.report.also_in:

@@ -9,7 +9,8 @@ import html
 import os
 from pathlib import Path
 
-from shopkpi import dashboard, paths
+from shopkpi import paths
+from shopkpi.app import dashboard
 from shopkpi.dictionary import t
 from shopkpi.errors import ShopkpiError
 

@@ -86,7 +86,7 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
     """Ingest new exports, then run the pipeline notebooks (or only `notebooks`); never raises (failures are reported)."""
     from shopkpi.ingest.pipeline import ingest
     from shopkpi.params import load_client_params, resolve_run
-    from shopkpi.runner import error_line, run_pipeline
+    from shopkpi.app.runner import error_line, run_pipeline
     from shopkpi.store import Store
 
     started = time.perf_counter()
@@ -118,7 +118,7 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
         run.status = "ok" if ok else "failed"
         run.error = next((r.error for r in results if r.status == "failed"), "")
         row_counts = {t: e["rows"] for t, e in Store(client).manifest()["tables"].items()}
-        from shopkpi.static_export import export_file
+        from shopkpi.app.static_export import export_file
 
         if ok and export_file(client, ctx.period.name).exists():
             base["static_dashboard"] = export_file(client, ctx.period.name).name
@@ -134,7 +134,7 @@ def run_client(client: str, period: str = "", language: str = "", force: bool = 
 
 
 def _pipeline() -> list[str]:
-    from shopkpi.runner import PIPELINE
+    from shopkpi.app.runner import PIPELINE
 
     return PIPELINE
 
@@ -157,7 +157,7 @@ def run_batch(clients: list[str], period: str = "", language: str = "", *, worke
     """Run many clients on Dask (LocalCluster unless `scheduler` names a running cluster)."""
     from dask.distributed import Client, as_completed
 
-    from shopkpi.runner import check_notebooks
+    from shopkpi.app.runner import check_notebooks
 
     check_notebooks(notebooks)
     for client in clients:
@@ -196,7 +196,7 @@ def _run_in_workspace(env: dict, client: str, period: str, language: str, force:
 
 
 def summary_table(runs: list[ClientRun]) -> str:
-    from shopkpi.runner import one_line
+    from shopkpi.app.runner import one_line
 
     lines = [f"{'client':<20} {'period':<9} {'notebook':<20} {'status':<10} {'seconds':>8}  error"]
     for run in runs:
