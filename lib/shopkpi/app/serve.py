@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 
 def template_root() -> Path:
     """The Jupyter data folder holding shopkpi's Voila template (voila/templates/shopkpi/)."""
-    return Path(__file__).parent / "data" / "jupyter"
+    return Path(__file__).resolve().parents[1] / "data" / "jupyter"  # shopkpi/data, beside this app/ package
 
 
 def client_token(client: str, rotate: bool = False) -> str:
