@@ -91,11 +91,10 @@ def cmd_serve(args) -> int:
             serve.client_token(client, rotate=True)
             _say(f"new dashboard token for {client!r}; links with the old one stop working now")
     try:
-        public = serve.public_base(args.public_url) if args.public_url else None
-    except ValueError as err:
+        server = serve.start(None if args.all else clients, ip=args.ip, port=args.port, public_url=args.public_url)
+    except ValueError as err:  # a --public-url that would send the tokens in clear, or is no base address
         _say(f"error: {err}")
         return 2
-    server = serve.start(None if args.all else clients, ip=args.ip, port=args.port, public_url=public)
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
@@ -106,8 +105,8 @@ def cmd_serve(args) -> int:
         for client in clients:
             _say(f"dashboard for {client!r}: {server.link(client)}")
         where = "127.0.0.1 only" if args.ip == "127.0.0.1" else f"{args.ip}: put an HTTPS proxy in front (README)"
-        if public:
-            where = f"links through {public}; the gate listens on {args.ip}:{server.port}"
+        if server.public_url:
+            where = f"links through {server.public_url}; the gate listens on {args.ip}:{server.port}"
         _say(f"({where}; each link carries its client's token. Ctrl-C stops the server.)")
         return server.voila.wait()
     except KeyboardInterrupt:

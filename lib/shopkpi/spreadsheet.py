@@ -4,7 +4,7 @@ A text cell starting with = + - @, a tab or a carriage return would run as a for
 Sheets (CSV injection): such cells get a leading apostrophe, and XLSX stores every text cell as text.
 XLSX sheets open ready to read: a bold header row with filters, frozen panes, columns as wide as their
 content (a CJK character counts twice), thousands separators on numbers, percent format on share columns,
-dates as dates, negative money in red, an optional totals row under the filtered range, and status cells
+dates as dates, negative numbers in red, an optional totals row under the filtered range, and status cells
 filled red, amber or green (the colour always beside the word, never instead of it).
 """
 
@@ -25,6 +25,8 @@ SHARE_COLUMN = re.compile(r"(?i)(margin|share|_rate$|^rate$|_pct$|ratio$|wape|bi
 MIN_WIDTH, MAX_WIDTH = 8, 48
 # Light fills a printed page and a colour-blind reader still tell apart by the word in the cell.
 STATUS_FILLS = {"bad": "FFF4CCCC", "warn": "FFFCE8B2", "good": "FFD9EAD3"}
+# Number formats, each showing a negative in red (a loss stands out with no rule per sheet).
+SHARE_FORMAT, INTEGER_FORMAT, DECIMAL_FORMAT = "0.0%;[Red]-0.0%", "#,##0;[Red]-#,##0", "#,##0.00;[Red]-#,##0.00"
 
 
 def neutralise(value):
@@ -63,10 +65,10 @@ def _number_format(name: str, values: pd.Series) -> str | None:
     if numbers.empty or values.dtype == object and len(numbers) < values.notna().sum():
         return None
     if SHARE_COLUMN.search(name) and numbers.abs().max() <= 10:
-        return "0.0%;[Red]-0.0%"
+        return SHARE_FORMAT
     if pd.api.types.is_integer_dtype(values) or (numbers == numbers.round()).all() and not pd.api.types.is_float_dtype(values):
-        return "#,##0;[Red]-#,##0"
-    return "#,##0.00;[Red]-#,##0.00"
+        return INTEGER_FORMAT
+    return DECIMAL_FORMAT
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B2",
@@ -129,7 +131,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, freeze: str = "B
             for cell in ws[ws.max_row]:
                 cell.font = header_font
                 if isinstance(cell.value, float):
-                    cell.number_format = formats.get(cell.column) or "#,##0.00;[Red]-#,##0.00"
+                    cell.number_format = formats.get(cell.column) or DECIMAL_FORMAT
         ws.freeze_panes = freeze
     tmp = path.with_name(path.stem + ".tmp.xlsx")
     book.save(tmp)

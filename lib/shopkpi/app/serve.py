@@ -299,8 +299,6 @@ def public_base(url: str) -> str:
     """The address people reach the gate at through a proxy, checked: HTTPS (plain HTTP only on the loopback), no query.
 
     The links carry a client's token, so a plain-HTTP address off this machine would send it in clear."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url.strip())
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
